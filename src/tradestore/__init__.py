@@ -1,0 +1,70 @@
+"""tradestore: raw-SQL data access for trading bots.
+
+Named SQL files become typed query functions returning Pydantic rows, over a small
+thread-safe pool for PostgreSQL (psycopg 3) and SQLite, with yoyo migrations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tradestore.connection import Connection
+from tradestore.errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    DatabaseURLError,
+    IllegalTransition,
+    IntegrityViolation,
+    MigrationError,
+    NotFound,
+    PoolClosed,
+    PoolError,
+    PoolTimeout,
+    QueryError,
+    QueryTimeout,
+    SqlFileError,
+    StaleVersionError,
+    TradestoreError,
+)
+from tradestore.pool import Pool, PoolStats
+from tradestore.settings import Settings, load_settings
+from tradestore.url import DatabaseURL, parse_url
+
+__version__ = "0.1.0"
+
+
+def connect(url: str | DatabaseURL | None = None, **knobs: Any) -> Pool:
+    """Open a pool. Without `url`, DATABASE_URL is used; knobs not given come from the
+    environment (DB_POOL_SIZE -> min_size, DB_POOL_SIZE + DB_MAX_OVERFLOW -> max_size)."""
+    settings = load_settings()
+    options = settings.pool_knobs()
+    options.update(knobs)
+    return Pool(url if url is not None else settings.url, **options)
+
+
+__all__ = [
+    "ConfigurationError",
+    "Connection",
+    "ConnectionFailed",
+    "DatabaseURL",
+    "DatabaseURLError",
+    "IllegalTransition",
+    "IntegrityViolation",
+    "MigrationError",
+    "NotFound",
+    "Pool",
+    "PoolClosed",
+    "PoolError",
+    "PoolStats",
+    "PoolTimeout",
+    "QueryError",
+    "QueryTimeout",
+    "Settings",
+    "SqlFileError",
+    "StaleVersionError",
+    "TradestoreError",
+    "__version__",
+    "connect",
+    "load_settings",
+    "parse_url",
+]

@@ -1,0 +1,84 @@
+"""What every backend provides to the pool and the query layer.
+
+A backend owns the driver: it opens raw DB-API connections, checks and resets them, and tells
+the kit what a driver exception means (SQLSTATE, lost connection, timeout, constraint).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from tradestore.url import DatabaseURL, Dialect
+
+
+@dataclass(frozen=True)
+class DriverErrorInfo:
+    """What a driver exception means, independent of the driver."""
+
+    sqlstate: str | None
+    disconnected: bool = False
+    timed_out: bool = False
+    integrity: bool = False
+
+
+class Backend(ABC):
+    """One database dialect: connect, check, reset, and interpret errors."""
+
+    dialect: ClassVar[Dialect]
+    #: Parameter placeholder style the query layer translates ``:name`` into.
+    paramstyle: ClassVar[str]
+    #: Statement that opens a transaction on a connection in autocommit mode.
+    begin_sql: ClassVar[str] = "BEGIN"
+
+    def __init__(self, url: DatabaseURL, *, query_timeout: float | None = None) -> None:
+        self.url = url
+        self.query_timeout = query_timeout
+
+    @abstractmethod
+    def connect(self) -> Any:
+        """Open a new raw connection in autocommit mode, configured for the kit."""
+
+    @abstractmethod
+    def is_broken(self, raw: Any) -> bool:
+        """Free check (no round trip): the driver already knows the connection is unusable."""
+
+    @abstractmethod
+    def needs_ping(self, raw: Any) -> bool:
+        """Cheap check (no round trip): something happened on an idle connection that a ping
+        should look at, e.g. the server sent a termination notice."""
+
+    @abstractmethod
+    def ping(self, raw: Any) -> None:
+        """One round trip; raises the driver's error when the connection does not answer."""
+
+    @abstractmethod
+    def in_transaction(self, raw: Any) -> bool:
+        """True when a transaction is open (or aborted) on the connection."""
+
+    @abstractmethod
+    def reset(self, raw: Any) -> bool:
+        """Make a returned connection clean (roll back what is open); False if unusable."""
+
+    @abstractmethod
+    def close(self, raw: Any) -> None:
+        """Close, ignoring errors: the connection is being thrown away."""
+
+    @abstractmethod
+    def disown(self, raw: Any) -> None:
+        """Forget a connection inherited through fork without touching the parent's session."""
+
+    @abstractmethod
+    def error_info(self, exc: BaseException) -> DriverErrorInfo | None:
+        """Interpret a driver exception; None when `exc` is not the driver's."""
+
+    def arm_timeout(self, raw: Any) -> None:  # noqa: B027  (PostgreSQL times out server-side)
+        """Start the statement-timeout clock for the statement about to run on `raw`."""
+
+    def shutdown(self) -> None:  # noqa: B027  (optional hook; most backends hold nothing)
+        """Release what the backend itself holds (the SQLite in-memory anchor)."""
+
+    def describe(self) -> str:
+        """Where this backend points, safe to log."""
+        return self.url.redacted

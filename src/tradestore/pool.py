@@ -1,0 +1,456 @@
+"""A small thread-safe connection pool for both backends.
+
+Checkout takes the most recently returned idle connection (warm caches, fewer idle sockets)
+under one lock; anything slow (connecting, pinging, rolling back, closing) happens outside it.
+Connections come back clean: an open transaction is rolled back, a broken connection is
+discarded and replaced on demand. A server restart heals by itself: dead idle connections are
+noticed on checkout (the server's termination notice makes the socket readable, so the check
+costs one poll() and no round trip) and new ones are opened, retrying until `timeout`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+import weakref
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tradestore.backends import Backend, backend_for
+from tradestore.connection import Connection
+from tradestore.errors import ConnectionFailed, PoolClosed, PoolError, PoolTimeout
+from tradestore.metrics import QueryMetrics
+from tradestore.url import DatabaseURL, parse_url, redact
+
+logger = logging.getLogger("tradestore.pool")
+
+CheckMode = Literal["auto", "always", "never"]
+_RETRY_FIRST_S = 0.05
+_RETRY_MAX_S = 1.0
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """A snapshot of one pool's counters. Never contains the URL's password."""
+
+    name: str
+    backend: str
+    min_size: int
+    max_size: int
+    size: int
+    idle: int
+    in_use: int
+    waiting: int
+    checkouts: int
+    created: int
+    closed: int
+    failed_checks: int
+    connect_errors: int
+    timeouts: int
+    longest_wait_ms: float
+    total_wait_ms: float
+
+
+class Pool:
+    """Thread-safe pool of connections to one database.
+
+    Knobs follow psycopg_pool and SQLAlchemy: `min_size` connections are kept open, at most
+    `max_size` exist; a checkout waits at most `timeout` seconds, then raises `PoolTimeout`.
+    Idle connections above `min_size` close after `max_idle` seconds; every connection is
+    replaced after `max_lifetime` seconds. `check` decides when a checkout pings: ``"auto"``
+    (only when the server spoke on an idle socket or it idled over `check_idle_after`),
+    ``"always"`` or ``"never"``. A connection held over `leak_threshold` seconds is logged with
+    the stack that took it.
+    """
+
+    def __init__(
+        self,
+        url: str | DatabaseURL,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 30.0,
+        max_idle: float = 600.0,
+        max_lifetime: float = 3600.0,
+        check: CheckMode = "auto",
+        check_idle_after: float = 30.0,
+        name: str | None = None,
+        leak_threshold: float | None = None,
+        query_timeout: float | None = None,
+    ) -> None:
+        self.url = parse_url(url)
+        if min_size < 0 or max_size < 1 or min_size > max_size:
+            raise PoolError(
+                f"pool sizes must satisfy 0 <= min_size <= max_size and max_size >= 1, "
+                f"got min_size={min_size}, max_size={max_size}"
+            )
+        if timeout <= 0:
+            raise PoolError(f"pool timeout must be positive, got {timeout}")
+        self.name = name or f"tradestore-{self.url.dialect}"
+        self.min_size = min_size
+        self.max_size = max_size
+        self.timeout = timeout
+        self.max_idle = max_idle
+        self.max_lifetime = max_lifetime
+        self.check = check
+        self.check_idle_after = check_idle_after
+        self.leak_threshold = leak_threshold
+        self.backend: Backend = backend_for(self.url, query_timeout=query_timeout)
+        self.dialect = self.backend.dialect
+        self.metrics = QueryMetrics()
+        self._init_state()
+        self._closed = False
+        self._refilling = False
+        _POOLS.add(self)
+        try:
+            for _ in range(min_size):
+                self.putconn(self.getconn())
+        except BaseException:
+            self.close()
+            raise
+
+    def _init_state(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._idle: deque[Connection] = deque()
+        self._taken: set[Connection] = set()
+        self._size = 0
+        self._waiting = 0
+        self._generation = getattr(self, "_generation", 0) + 1
+        self._checkouts = self._created = self._closed_count = 0
+        self._failed_checks = self._connect_errors = self._timeouts = 0
+        self._longest_wait = self._total_wait = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"<tradestore.Pool {self.name!r} {self.url.redacted} "
+            f"size={self._size}/{self.max_size} idle={len(self._idle)}>"
+        )
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- checkout and return -----------------------------------------------------------
+
+    def getconn(self, timeout: float | None = None) -> Connection:
+        """Take a connection; give it back with `putconn`. Prefer ``with pool.connection()``."""
+        wait = self.timeout if timeout is None else timeout
+        start = time.monotonic()
+        deadline = start + wait
+        while True:
+            conn: Connection | None = None
+            with self._cond:
+                while True:
+                    if self._closed:
+                        raise PoolClosed(f"pool {self.name!r} is closed")
+                    if self._idle:
+                        conn = self._idle.pop()
+                        self._taken.add(conn)
+                        break
+                    if self._size < self.max_size:
+                        self._size += 1
+                        break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        self._timeouts += 1
+                        raise PoolTimeout(self._timeout_message(wait))
+                    self._waiting += 1
+                    try:
+                        self._cond.wait(remaining)
+                    finally:
+                        self._waiting -= 1
+            if conn is None:
+                conn = self._open(deadline)
+            elif not self._usable(conn):
+                self._discard(conn)
+                continue
+            now = time.monotonic()
+            waited = now - start
+            with self._cond:
+                self._checkouts += 1
+                self._total_wait += waited
+                self._longest_wait = max(self._longest_wait, waited)
+            conn.checked_out_at = now
+            if self.leak_threshold is not None:
+                conn.taken_from = "".join(traceback.format_stack(limit=8)[:-1])
+            return conn
+
+    def putconn(self, conn: Connection) -> None:
+        """Give a connection back: rolled back if a transaction is open, dropped if broken."""
+        if conn._generation != self._generation:
+            # Taken before a fork: the socket belongs to the parent process.
+            self.backend.disown(conn.raw)
+            return
+        now = time.monotonic()
+        held = now - conn.checked_out_at
+        if self.leak_threshold is not None and held > self.leak_threshold:
+            logger.warning(
+                "pool %r: connection held for %.1fs (leak_threshold %.1fs), taken at:\n%s",
+                self.name,
+                held,
+                self.leak_threshold,
+                conn.taken_from,
+            )
+        conn._depth = 0
+        try:
+            keep = self.backend.reset(conn.raw)
+        except Exception:  # noqa: BLE001  (a reset that fails means: do not reuse)
+            keep = False
+        if keep and (self._closed or now - conn.created_at > self.max_lifetime):
+            keep = False
+        to_close: list[Connection] = []
+        with self._cond:
+            self._taken.discard(conn)
+            if keep:
+                conn.last_used = now
+                self._idle.append(conn)
+            else:
+                self._size -= 1
+                self._closed_count += 1
+                to_close.append(conn)
+            while (
+                self._idle
+                and self._size > self.min_size
+                and now - self._idle[0].last_used > self.max_idle
+            ):
+                to_close.append(self._idle.popleft())
+                self._size -= 1
+                self._closed_count += 1
+            self._cond.notify()
+            below_min = self._size < self.min_size and not self._closed
+        for dead in to_close:
+            self.backend.close(dead.raw)
+        if below_min:
+            self._refill_in_background()
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[Connection]:
+        """``with pool.connection() as conn:`` — returned (and cleaned) when the block ends."""
+        conn = self.getconn(timeout)
+        try:
+            yield conn
+        finally:
+            self.putconn(conn)
+
+    @contextmanager
+    def transaction(self, timeout: float | None = None) -> Iterator[Connection]:
+        """A connection inside one transaction: commit on success, roll back on exception."""
+        with self.connection(timeout) as conn, conn.transaction():
+            yield conn
+
+    # -- opening, checking, discarding -------------------------------------------------
+
+    def _open(self, deadline: float) -> Connection:
+        """Open a connection for a reserved slot, retrying with backoff until `deadline`."""
+        delay = _RETRY_FIRST_S
+        while True:
+            try:
+                raw = self.backend.connect()
+            except Exception as exc:
+                with self._cond:
+                    self._connect_errors += 1
+                if self.backend.error_info(exc) is None and not isinstance(exc, OSError):
+                    self._release_slot()
+                    raise
+                if time.monotonic() + delay > deadline or self._closed:
+                    self._release_slot()
+                    raise self._connect_error(exc) from self._safe_cause(exc)
+                logger.warning(
+                    "pool %r: connecting to %s failed, retrying in %.2fs: %s",
+                    self.name,
+                    self.url.redacted,
+                    delay,
+                    self._redact(exc),
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+                continue
+            conn = Connection(raw, self.backend, self._generation)
+            with self._cond:
+                self._created += 1
+                self._taken.add(conn)
+            return conn
+
+    def _release_slot(self) -> None:
+        with self._cond:
+            self._size -= 1
+            self._cond.notify()
+
+    def _usable(self, conn: Connection) -> bool:
+        now = time.monotonic()
+        if conn._generation != self._generation:
+            return False
+        if now - conn.created_at > self.max_lifetime:
+            return False
+        if now - conn.last_used > self.max_idle and self._size > self.min_size:
+            return False
+        raw = conn.raw
+        if self.backend.is_broken(raw):
+            self._count_failed_check()
+            return False
+        if self.check == "never":
+            return True
+        if (
+            self.check == "always"
+            or now - conn.last_used > self.check_idle_after
+            or self.backend.needs_ping(raw)
+        ):
+            try:
+                self.backend.ping(raw)
+            except Exception:  # noqa: BLE001  (any failure means: replace it)
+                self._count_failed_check()
+                return False
+        return True
+
+    def _count_failed_check(self) -> None:
+        with self._cond:
+            self._failed_checks += 1
+
+    def _discard(self, conn: Connection) -> None:
+        with self._cond:
+            self._taken.discard(conn)
+            self._size -= 1
+            self._closed_count += 1
+            self._cond.notify()
+        self.backend.close(conn.raw)
+
+    def _refill_in_background(self) -> None:
+        with self._cond:
+            if self._refilling or self._closed:
+                return
+            self._refilling = True
+        threading.Thread(target=self._refill, name=f"{self.name}-refill", daemon=True).start()
+
+    def _refill(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    if self._closed or self._size >= self.min_size:
+                        return
+                    self._size += 1
+                try:
+                    conn = self._open(time.monotonic() + self.timeout)
+                except Exception:  # noqa: BLE001  (logged; the next checkout retries)
+                    logger.warning("pool %r: could not refill to min_size", self.name)
+                    return
+                self.putconn(conn)
+        finally:
+            with self._cond:
+                self._refilling = False
+
+    # -- errors, stats, health -----------------------------------------------------------
+
+    def _redact(self, exc: BaseException) -> str:
+        return redact(str(exc).strip(), self.url.password)
+
+    def _safe_cause(self, exc: BaseException) -> BaseException | None:
+        # Chain the driver error only when its text holds no secret to leak in a traceback.
+        return exc if self._redact(exc) == str(exc).strip() else None
+
+    def _connect_error(self, exc: BaseException) -> ConnectionFailed:
+        return ConnectionFailed(
+            f"pool {self.name!r} could not connect to {self.url.redacted}: {self._redact(exc)}"
+        )
+
+    def _timeout_message(self, waited: float) -> str:
+        s = self.stats()
+        message = (
+            f"pool {self.name!r} ({self.url.redacted}) had no free connection after "
+            f"{waited:.2f}s: size {s.size}/{s.max_size}, in use {s.in_use}, idle {s.idle}, "
+            f"waiting {s.waiting}. Raise max_size (DB_POOL_SIZE/DB_MAX_OVERFLOW) or return "
+            "connections sooner"
+        )
+        now = time.monotonic()
+        held = sorted(self._taken, key=lambda c: c.checked_out_at)[:1]
+        for conn in held:
+            if conn.checked_out_at:
+                message += f"; the oldest checkout is {now - conn.checked_out_at:.1f}s old"
+                if conn.taken_from:
+                    message += f", taken at:\n{conn.taken_from}"
+        return message
+
+    def stats(self) -> PoolStats:
+        """Counters since the pool was created (safe to log: no password)."""
+        idle = len(self._idle)
+        return PoolStats(
+            name=self.name,
+            backend=self.dialect,
+            min_size=self.min_size,
+            max_size=self.max_size,
+            size=self._size,
+            idle=idle,
+            in_use=len(self._taken),
+            waiting=self._waiting,
+            checkouts=self._checkouts,
+            created=self._created,
+            closed=self._closed_count,
+            failed_checks=self._failed_checks,
+            connect_errors=self._connect_errors,
+            timeouts=self._timeouts,
+            longest_wait_ms=round(self._longest_wait * 1000, 3),
+            total_wait_ms=round(self._total_wait * 1000, 3),
+        )
+
+    def health_check(self, timeout: float = 5.0) -> dict[str, Any]:
+        """``{"status": "healthy"|"unhealthy", "backend", "latency_ms", "error"}``; never raises."""
+        start = time.perf_counter()
+        error: str | None = None
+        try:
+            with self.connection(timeout=min(timeout, self.timeout)) as conn:
+                self.backend.ping(conn.raw)
+        except Exception as exc:  # noqa: BLE001  (reported, not raised)
+            error = f"{type(exc).__name__}: {self._redact(exc)}"
+        return {
+            "status": "unhealthy" if error else "healthy",
+            "backend": self.dialect,
+            "database": self.url.redacted,
+            "pool": self.name,
+            "latency_ms": round((time.perf_counter() - start) * 1000, 3),
+            "error": error,
+        }
+
+    # -- shutdown and fork -------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close idle connections now, the others when returned; wake every waiter."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            idle = list(self._idle)
+            self._idle.clear()
+            self._size -= len(idle)
+            self._closed_count += len(idle)
+            self._cond.notify_all()
+        for conn in idle:
+            self.backend.close(conn.raw)
+        self.backend.shutdown()
+
+    def _after_fork_in_child(self) -> None:
+        inherited = list(self._idle)
+        self._init_state()
+        for conn in inherited:
+            self.backend.disown(conn.raw)
+
+
+_POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
+
+
+def _reset_pools_after_fork() -> None:
+    for pool in list(_POOLS):
+        pool._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_reset_pools_after_fork)

@@ -1,0 +1,170 @@
+"""Parse and redact database URLs.
+
+One parsed, frozen `DatabaseURL` crosses module lines; its `repr`/`str` never show a password.
+Accepted forms:
+
+- ``postgresql://user:pw@host:5432/db?opt=val`` (also ``postgres://`` and ``postgresql+psycopg://``)
+- ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite:///:memory:``
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from tradestore.errors import DatabaseURLError
+
+Dialect = Literal["postgresql", "sqlite"]
+
+_POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3"}
+_SQLITE_SCHEMES = {"sqlite", "sqlite3"}
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z0-9+.-]+://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<at>@)", re.I)
+_PASSWORD_IN_DSN = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
+REDACTED = "***"
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Hide passwords in `text`: any URL userinfo password, any ``password=`` pair, and
+    every literal occurrence of the given secrets (driver messages may echo them)."""
+    text = _PASSWORD_IN_URL.sub(lambda m: m["head"] + REDACTED + m["at"], text)
+    text = _PASSWORD_IN_DSN.sub(lambda m: m["head"] + REDACTED, text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+            quoted = quote(secret, safe="")
+            if quoted != secret:
+                text = text.replace(quoted, REDACTED)
+    return text
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed database URL. `password` is kept out of repr and equality output."""
+
+    dialect: Dialect
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    host: str | None = None
+    port: int | None = None
+    database: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
+    _raw: str = field(default="", repr=False, compare=False)
+
+    @property
+    def is_memory(self) -> bool:
+        """True for ``sqlite:///:memory:``: one private database per pool."""
+        return self.dialect == "sqlite" and self.database in (None, "", ":memory:")
+
+    @property
+    def options(self) -> dict[str, str]:
+        return dict(self.query)
+
+    @property
+    def redacted(self) -> str:
+        """The URL as it may be shown in logs and errors."""
+        return redact(self._raw, self.password)
+
+    def __str__(self) -> str:
+        return self.redacted
+
+    def __repr__(self) -> str:
+        return f"DatabaseURL({self.redacted!r})"
+
+    def conninfo(self) -> str:
+        """The libpq URI for psycopg 3 (``postgresql://``), password included: never log it."""
+        if self.dialect != "postgresql":
+            raise DatabaseURLError(f"{self.redacted} is not a PostgreSQL URL")
+        userinfo = ""
+        if self.username:
+            userinfo = quote(self.username, safe="")
+            if self.password is not None:
+                userinfo += ":" + quote(self.password, safe="")
+            userinfo += "@"
+        host = self.host or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        port = f":{self.port}" if self.port else ""
+        db = "/" + quote(self.database, safe="") if self.database else ""
+        params = [(k, v) for k, v in self.query if k != "schema"]
+        qs = "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in params) if params else ""
+        return f"postgresql://{userinfo}{host}{port}{db}{qs}"
+
+    def yoyo_url(self) -> str:
+        """The URL yoyo 9 needs: ``postgresql+psycopg://`` selects psycopg 3, not psycopg2."""
+        if self.dialect == "sqlite":
+            return "sqlite:///" + (self.database or ":memory:")
+        return "postgresql+psycopg" + self.conninfo()[len("postgresql") :] + self._schema_query()
+
+    def _schema_query(self) -> str:
+        schema = self.options.get("schema")
+        if not schema:
+            return ""
+        joiner = "&" if "?" in self.conninfo() else "?"
+        return f"{joiner}schema={quote(schema)}"
+
+    @property
+    def schema(self) -> str | None:
+        """PostgreSQL schema put first on the search_path (``?schema=NAME``, as in yoyo)."""
+        return self.options.get("schema")
+
+
+def parse_url(url: str | DatabaseURL) -> DatabaseURL:
+    """Parse `url`; raise `DatabaseURLError` (password redacted) when it cannot be used."""
+    if isinstance(url, DatabaseURL):
+        return url
+    if not isinstance(url, str) or not url.strip():
+        raise DatabaseURLError("database URL is empty; set DATABASE_URL or pass a URL")
+    raw = url.strip()
+    shown = redact(raw)
+    if "://" not in raw:
+        raise DatabaseURLError(
+            f"malformed database URL {shown!r}: expected scheme://..., "
+            "e.g. postgresql://user@host/db or sqlite:///path/to/file.db"
+        )
+    scheme = raw.split("://", 1)[0].lower()
+    if scheme in _SQLITE_SCHEMES:
+        return _parse_sqlite(raw, shown)
+    if scheme in _POSTGRES_SCHEMES:
+        return _parse_postgres(raw, shown)
+    raise DatabaseURLError(
+        f"unsupported database URL scheme {scheme!r} in {shown!r}: "
+        "use postgresql://, postgresql+psycopg:// or sqlite:///"
+    )
+
+
+def _parse_sqlite(raw: str, shown: str) -> DatabaseURL:
+    rest = raw.split("://", 1)[1]
+    if not rest.startswith("/"):
+        raise DatabaseURLError(
+            f"malformed SQLite URL {shown!r}: use sqlite:///relative.db, "
+            "sqlite:////absolute/path.db or sqlite:///:memory:"
+        )
+    path, _, qs = rest[1:].partition("?")
+    path = unquote(path)
+    if path in ("", ":memory:"):
+        path = ":memory:"
+    return DatabaseURL(dialect="sqlite", database=path, query=tuple(parse_qsl(qs)), _raw=raw)
+
+
+def _parse_postgres(raw: str, shown: str) -> DatabaseURL:
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        # urllib's message may quote the netloc (and so the password): never chain its text.
+        raise DatabaseURLError(f"malformed PostgreSQL URL {shown!r}: {redact(str(exc))}") from None
+    database = unquote(parts.path.lstrip("/")) or None
+    if parts.fragment:
+        raise DatabaseURLError(f"malformed PostgreSQL URL {shown!r}: unexpected '#' fragment")
+    return DatabaseURL(
+        dialect="postgresql",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        host=parts.hostname,
+        port=port,
+        database=database,
+        query=tuple(parse_qsl(parts.query)),
+        _raw=raw,
+    )

@@ -1,0 +1,111 @@
+"""Shared fixtures: a real PostgreSQL and real SQLite databases for every test.
+
+PostgreSQL comes from TEST_DATABASE_URL, else a testcontainers container when a Docker engine
+answers, else the PostgreSQL tests are skipped with the reason. With
+TRADESTORE_REQUIRE_POSTGRES=1 (set by .ci/run) a missing server FAILS the run instead.
+Each PostgreSQL test gets its own schema (dropped afterwards), so tests cannot see each
+other's rows; each SQLite test gets its own file under tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+REQUIRE_POSTGRES = os.environ.get("TRADESTORE_REQUIRE_POSTGRES") == "1"
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # noqa: BLE001  (no engine, no socket, no package: all mean no)
+        return False
+    return True
+
+
+def _container_url(stack: list[Any]) -> str | None:
+    if not _docker_answers():
+        return None
+    from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
+
+    container = PostgresContainer("postgres:15-alpine", driver=None)
+    container.start()
+    stack.append(container)
+    url: str = container.get_connection_url()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    """A PostgreSQL URL for the session, or a skip (a failure in CI) saying why not."""
+    stack: list[Any] = []
+    url = os.environ.get("TEST_DATABASE_URL") or _container_url(stack)
+    reason = (
+        "no PostgreSQL: set TEST_DATABASE_URL=postgresql://user@host:5432/db "
+        "or run a Docker engine for testcontainers"
+    )
+    if not url:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{reason} (TRADESTORE_REQUIRE_POSTGRES=1: PostgreSQL is required)")
+        pytest.skip(reason)
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        message = f"PostgreSQL at TEST_DATABASE_URL is unreachable: {type(exc).__name__}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield url
+    for container in stack:
+        container.stop()
+
+
+@pytest.fixture
+def pg_schema(postgres_base_url: str) -> Iterator[str]:
+    """A fresh, empty schema for one test; dropped with everything in it afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_base_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    with psycopg.connect(postgres_base_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE pid <> pg_backend_pid() AND application_name = %s",
+            (schema,),
+        )
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def with_query(url: str, **params: str) -> str:
+    joiner = "&" if "?" in url else "?"
+    return url + joiner + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+@pytest.fixture
+def pg_url(postgres_base_url: str, pg_schema: str) -> str:
+    """A PostgreSQL URL whose search_path is this test's own schema."""
+    return with_query(postgres_base_url, schema=pg_schema, application_name=pg_schema)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> str:
+    """A SQLite file of this test's own."""
+    return f"sqlite:///{tmp_path}/test.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once per backend: a fresh SQLite file, then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        url: str = request.getfixturevalue("sqlite_url")
+        return url
+    pg: str = request.getfixturevalue("pg_url")
+    return pg
