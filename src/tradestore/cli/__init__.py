@@ -1,0 +1,56 @@
+"""The `tradestore` command: each subcommand is a thin shell over one library call.
+
+Subcommands live in sibling modules (one per subject); each module exposes
+``register(subparsers)`` which adds its commands with ``set_defaults(handler=...)``.
+A handler takes the parsed arguments and returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tradestore.errors import TradestoreError
+
+# Modules under tradestore.cli that contribute subcommands (imported lazily, in this order).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tradestore", description="Data access kit for trading bots."
+    )
+    parser.add_argument(
+        "--database-url",
+        help="database URL (overrides DATABASE_URL; default sqlite:///data/tradestore.db)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"tradestore.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = handler(args)
+    except TradestoreError as exc:
+        print(f"tradestore {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
