@@ -53,6 +53,7 @@ class PoolStats:
     failed_checks: int
     connect_errors: int
     timeouts: int
+    waits: int
     longest_wait_ms: float
     total_wait_ms: float
 
@@ -106,14 +107,20 @@ class Pool:
         self.metrics = QueryMetrics()
         self._init_state()
         self._closed = False
-        self._refilling = False
+        # Open min_size connections up front (a wrong URL fails here, not at the first
+        # query); no background refill may race with this.
+        self._refilling = True
         _POOLS.add(self)
+        opened: list[Connection] = []
         try:
-            for _ in range(min_size):
-                self.putconn(self.getconn())
+            opened.extend(self.getconn() for _ in range(min_size))
         except BaseException:
             self.close()
             raise
+        finally:
+            for conn in opened:
+                self.putconn(conn)
+            self._refilling = False
 
     def _init_state(self) -> None:
         self._cond = threading.Condition(threading.Lock())
@@ -125,6 +132,7 @@ class Pool:
         self._checkouts = self._created = self._closed_count = 0
         self._failed_checks = self._connect_errors = self._timeouts = 0
         self._longest_wait = self._total_wait = 0.0
+        self._wait_events = 0
 
     def __repr__(self) -> str:
         return (
@@ -145,6 +153,7 @@ class Pool:
         wait = self.timeout if timeout is None else timeout
         start = time.monotonic()
         deadline = start + wait
+        waited_once = False
         while True:
             conn: Connection | None = None
             with self._cond:
@@ -158,6 +167,9 @@ class Pool:
                     if self._size < self.max_size:
                         self._size += 1
                         break
+                    if not waited_once:
+                        waited_once = True
+                        self._wait_events += 1
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         self._timeouts += 1
@@ -167,17 +179,18 @@ class Pool:
                         self._cond.wait(remaining)
                     finally:
                         self._waiting -= 1
+                self._checkouts += 1
+                if waited_once:
+                    # Only checkouts that had to wait feed the wait timings (one lock, not two).
+                    waited = time.monotonic() - start
+                    self._total_wait += waited
+                    self._longest_wait = max(self._longest_wait, waited)
             if conn is None:
                 conn = self._open(deadline)
             elif not self._usable(conn):
                 self._discard(conn)
                 continue
             now = time.monotonic()
-            waited = now - start
-            with self._cond:
-                self._checkouts += 1
-                self._total_wait += waited
-                self._longest_wait = max(self._longest_wait, waited)
             conn.checked_out_at = now
             if self.leak_threshold is not None:
                 conn.taken_from = "".join(traceback.format_stack(limit=8)[:-1])
@@ -315,7 +328,9 @@ class Pool:
             self._failed_checks += 1
 
     def _discard(self, conn: Connection) -> None:
+        """Drop a connection that failed its checkout check (not counted as a checkout)."""
         with self._cond:
+            self._checkouts -= 1
             self._taken.discard(conn)
             self._size -= 1
             self._closed_count += 1
@@ -395,6 +410,7 @@ class Pool:
             failed_checks=self._failed_checks,
             connect_errors=self._connect_errors,
             timeouts=self._timeouts,
+            waits=self._wait_events,
             longest_wait_ms=round(self._longest_wait * 1000, 3),
             total_wait_ms=round(self._total_wait * 1000, 3),
         )

@@ -50,22 +50,24 @@ class PostgresBackend(Backend):
         # An idle connection has nothing to read unless the server spoke first: a FATAL notice
         # from pg_terminate_backend or a shutdown, or EOF. One poll() costs about a microsecond.
         try:
-            poller = select.poll()
-            poller.register(raw.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
-            return bool(poller.poll(0))
+            readable, _, _ = select.select((raw.pgconn.socket,), (), (), 0)
         except (OSError, ValueError, psycopg.Error):
             return True
+        return bool(readable)
 
     def ping(self, raw: psycopg.Connection[Any]) -> None:
         raw.execute("SELECT 1")
 
     def in_transaction(self, raw: psycopg.Connection[Any]) -> bool:
-        return raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+        return raw.pgconn.transaction_status in (
+            TransactionStatus.INTRANS,
+            TransactionStatus.INERROR,
+        )
 
     def reset(self, raw: psycopg.Connection[Any]) -> bool:
         if raw.closed or raw.broken:
             return False
-        status = raw.info.transaction_status
+        status = raw.pgconn.transaction_status
         if status == TransactionStatus.IDLE:
             return True
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
@@ -73,7 +75,7 @@ class PostgresBackend(Backend):
                 raw.execute("ROLLBACK")
             except psycopg.Error:
                 return False
-            return raw.info.transaction_status == TransactionStatus.IDLE
+            return raw.pgconn.transaction_status == TransactionStatus.IDLE
         # ACTIVE (a result still streaming) or UNKNOWN: not worth saving.
         return False
 

@@ -1,0 +1,114 @@
+"""URL parsing and password redaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradestore import DatabaseURLError, parse_url
+from tradestore.url import redact
+
+
+@pytest.mark.parametrize(
+    ("url", "dialect", "host", "port", "database", "user"),
+    [
+        (
+            "postgresql://bob:pw@db.example:6543/trading",
+            "postgresql",
+            "db.example",
+            6543,
+            "trading",
+            "bob",
+        ),
+        ("postgres://bob@localhost/trading", "postgresql", "localhost", None, "trading", "bob"),
+        (
+            "postgresql+psycopg://u:p@127.0.0.1/x?schema=s",
+            "postgresql",
+            "127.0.0.1",
+            None,
+            "x",
+            "u",
+        ),
+        ("postgresql://%40dmin:p%3Aw@h/db", "postgresql", "h", None, "db", "@dmin"),
+        ("postgresql://[::1]:5432/db", "postgresql", "::1", 5432, "db", None),
+        ("sqlite:///data/trading.db", "sqlite", None, None, "data/trading.db", None),
+        (
+            "sqlite:////var/lib/bot/trading.db",
+            "sqlite",
+            None,
+            None,
+            "/var/lib/bot/trading.db",
+            None,
+        ),
+        ("sqlite:///:memory:", "sqlite", None, None, ":memory:", None),
+        ("sqlite://", "sqlite", None, None, None, None),
+    ],
+)
+def test_parse_table(
+    url: str,
+    dialect: str,
+    host: str | None,
+    port: int | None,
+    database: str | None,
+    user: str | None,
+) -> None:
+    if url == "sqlite://":
+        with pytest.raises(DatabaseURLError, match="malformed SQLite URL"):
+            parse_url(url)
+        return
+    parsed = parse_url(url)
+    assert parsed.dialect == dialect
+    assert parsed.host == host
+    assert parsed.port == port
+    assert parsed.database == database
+    assert parsed.username == user
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("localhost/db", "expected scheme://"),
+        ("mysql://root:hunter2@localhost/db", "unsupported database URL scheme 'mysql'"),
+        ("postgresql://u:hunter2@host:notaport/db", "malformed PostgreSQL URL"),
+        ("sqlite:relative.db", "expected scheme://"),
+    ],
+)
+def test_bad_urls_are_named_without_password(url: str, message: str) -> None:
+    with pytest.raises(DatabaseURLError, match=message) as info:
+        parse_url(url)
+    assert "hunter2" not in str(info.value)
+    assert info.value.__cause__ is None or "hunter2" not in str(info.value.__cause__)
+
+
+def test_repr_str_and_redacted_hide_password() -> None:
+    url = parse_url("postgresql://trader:s3cr%40t!@db/prod?sslmode=require")
+    assert url.password == "s3cr@t!"
+    for shown in (repr(url), str(url), url.redacted, f"{url}"):
+        assert "s3cr" not in shown
+        assert "***" in shown
+    assert "s3cr%40t%21" in url.conninfo() or "s3cr%40t!" in url.conninfo()
+
+
+def test_memory_and_schema() -> None:
+    assert parse_url("sqlite:///:memory:").is_memory
+    assert not parse_url("sqlite:///x.db").is_memory
+    url = parse_url("postgresql://u@h/db?schema=bots&application_name=a")
+    assert url.schema == "bots"
+    assert "schema" not in url.conninfo()
+    assert url.yoyo_url().startswith("postgresql+psycopg://u@h/db?")
+    assert url.yoyo_url().endswith("schema=bots")
+    assert parse_url("sqlite:///data/x.db").yoyo_url() == "sqlite:///data/x.db"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "connect to postgresql://bob:hunter2@host/db failed",
+        "dsn: host=h password=hunter2 user=bob",
+        "password='hunter2' port=5",
+        "plain mention hunter2 of the secret",
+    ],
+)
+def test_redact_removes_secret_everywhere(text: str) -> None:
+    assert "hunter2" not in redact(text, "hunter2")
