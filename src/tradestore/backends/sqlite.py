@@ -116,6 +116,9 @@ class SqliteBackend(Backend):
         return raw.in_transaction
 
     def reset(self, raw: sqlite3.Connection) -> bool:
+        deadline = self._deadlines.get(id(raw))
+        if deadline is not None:
+            deadline.at = 0.0  # a returned connection carries no statement clock
         try:
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
