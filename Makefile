@@ -8,6 +8,8 @@ DATABASE_URL ?= sqlite:///data/tradestore.db
 export DATABASE_URL
 
 .PHONY: venv demo test lint typecheck format clean
+.PHONY: migrate rollback migrations-status migration
+.PHONY: stubs check-sql
 
 venv: $(STAMP)
 
@@ -34,6 +36,27 @@ typecheck: venv
 format: venv
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
+
+steps ?= 1
+
+migrate: venv ## apply every pending migration to DATABASE_URL (default: the SQLite file)
+	$(BIN)/tradestore migrate
+
+rollback: venv ## roll back the newest migration (make rollback steps=N for N of them)
+	$(BIN)/tradestore rollback --steps $(steps)
+
+migrations-status: venv ## list migrations of DATABASE_URL, applied or pending
+	$(BIN)/tradestore status
+
+migration: venv ## create a migration pair per dialect: make migration name=add_x
+	@test -n "$(name)" || { echo "usage: make migration name=add_x" >&2; exit 2; }
+	$(BIN)/tradestore new-migration $(name)
+
+stubs: venv ## regenerate the typed surface of sql/ (parameter types from a scratch PostgreSQL schema)
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(DATABASE_URL)}" $(BIN)/tradestore stubs --scratch -o src/tradestore/builtin_queries.py
+
+check-sql: venv ## every named query vs a freshly migrated scratch PostgreSQL schema and SQLite file
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(DATABASE_URL)}" $(BIN)/tradestore check-sql
 
 clean:
 	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache

@@ -26,7 +26,9 @@ from tradestore.errors import (
     StaleVersionError,
     TradestoreError,
 )
+from tradestore.migrate import MigrationStatus, migrate, migration_status, rollback
 from tradestore.pool import Pool, PoolStats
+from tradestore.queries import load_queries
 from tradestore.settings import Settings, load_settings
 from tradestore.url import DatabaseURL, parse_url
 
@@ -51,6 +53,7 @@ __all__ = [
     "IllegalTransition",
     "IntegrityViolation",
     "MigrationError",
+    "MigrationStatus",
     "NotFound",
     "Pool",
     "PoolClosed",
@@ -65,6 +68,10 @@ __all__ = [
     "TradestoreError",
     "__version__",
     "connect",
+    "load_queries",
     "load_settings",
+    "migrate",
+    "migration_status",
     "parse_url",
+    "rollback",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from tradestore.errors import TradestoreError
 
 # Modules under tradestore.cli that contribute subcommands (imported lazily, in this order).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("migrations", "queries")
 
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -1,0 +1,163 @@
+"""`check-sql`: every named query against a migrated database, before a bot finds out.
+
+For each query and each backend it has a statement for: the statement compiles; on
+PostgreSQL every parameter gets a type; a :scalar returns one column; a row model's fields
+and the result columns match by name (missing, extra or duplicate is an error) and, on
+PostgreSQL, by type (``numeric`` for Decimal, ``timestamptz`` for datetime, ...). Every
+problem names file:line, the query, the backend and the field or parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, NaiveDatetime
+
+from tradestore.describe import (
+    PG_ARRAYS,
+    PG_TYPES,
+    PG_UNKNOWN,
+    Description,
+    describe_pg,
+    describe_sqlite,
+    pg_type_name,
+)
+from tradestore.pool import Pool
+from tradestore.queries import Queries, Query
+from tradestore.sqlfile import Cardinality
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one query on one backend."""
+
+    where: str
+    query: str
+    dialect: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: query {self.query} [{self.dialect}]: {self.message}"
+
+
+def expected_type(annotation: Any) -> type[Any] | None:
+    """The plain Python type a field wants, or None when any column type may do."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return expected_type(args[0]) if len(args) == 1 else None
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        return type(values[0]) if values else None
+    if origin is typing.Annotated:
+        return expected_type(typing.get_args(annotation)[0])
+    if origin in (dict, list):
+        return typing.cast(type[Any], origin)
+    if annotation in (AwareDatetime, NaiveDatetime):
+        return dt.datetime
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return str if issubclass(annotation, str) else int
+        if issubclass(annotation, BaseModel):
+            return dict
+        return annotation
+    return None
+
+
+def _compatible(want: type[Any], oid: int) -> str | None:
+    """None when a column of type `oid` validates into `want`, else why not."""
+    if oid in PG_ARRAYS:
+        return None if want in (list, tuple) else "an array"
+    known = PG_TYPES.get(oid)
+    if known is None:
+        return None  # a type we do not map (enum, domain, ...): not judged
+    name, got = known
+    if oid == 1114 and want is dt.datetime:
+        return "timestamp without time zone (use timestamptz: the kit only returns aware UTC)"
+    if want is list and got is dict:
+        return None  # json(b) may hold an array
+    if want is decimal.Decimal and got in (decimal.Decimal, int):
+        return None
+    if want is float and got in (float, int, decimal.Decimal):
+        return None
+    if want is got or (want is not bool and issubclass(got, want)):
+        return None
+    return name
+
+
+def _check_model(
+    query: Query, model: type[BaseModel], desc: Description, dialect: str
+) -> list[str]:
+    messages: list[str] = []
+    fields = model.model_fields
+    seen: set[str] = set()
+    for column, oid in desc.columns:
+        if column in seen:
+            messages.append(f"column {column} appears twice in the result")
+        seen.add(column)
+        field = fields.get(column)
+        if field is None:
+            messages.append(f"column {column} is not a field of {model.__name__}")
+            continue
+        want = expected_type(field.annotation)
+        if dialect == "postgresql" and want is not None:
+            why = _compatible(want, oid)
+            if why is not None:
+                messages.append(
+                    f"field {column}: column is {pg_type_name(oid)} but "
+                    f"{model.__name__}.{column} is {want.__name__}"
+                    + ("" if why == pg_type_name(oid) else f" ({why})")
+                )
+    # Strict even for fields with defaults: a renamed column must not turn into a silent None.
+    for name in fields:
+        if name not in seen:
+            messages.append(f"field {name} of {model.__name__} is missing from the result")
+    return messages
+
+
+def check_description(query: Query, desc: Description, dialect: str) -> list[str]:
+    """Problems of one described statement (messages without the file:line prefix)."""
+    if desc.error is not None:
+        return [desc.error]
+    messages: list[str] = []
+    if dialect == "postgresql":
+        for name, oid in desc.params.items():
+            if oid in (0, PG_UNKNOWN):
+                messages.append(
+                    f"parameter :{name} has no type on PostgreSQL; write CAST(:{name} AS type)"
+                )
+    card = query.cardinality
+    columns = desc.columns
+    if card is Cardinality.SCALAR and dialect == "postgresql" and len(columns) != 1:
+        messages.append(f":scalar must return exactly one column, returns {len(columns)}")
+    rows_known = dialect == "postgresql" or bool(columns)
+    if query.model is not None and rows_known:
+        messages.extend(_check_model(query, query.model, desc, dialect))
+    return messages
+
+
+def check_queries(queries: Queries, url: str) -> list[Problem]:
+    """Check every query that has a statement for `url`'s backend against that database."""
+    problems: list[Problem] = []
+    with Pool(url, min_size=1, max_size=1) as pool, pool.connection() as conn:
+        dialect = pool.dialect
+        for query in queries:
+            variant = query.variants.get(dialect)
+            if variant is None:
+                continue
+            block = variant.block
+            if dialect == "postgresql":
+                desc = describe_pg(conn.raw.pgconn, block)
+            else:
+                desc = describe_sqlite(conn.raw, block)
+            problems.extend(
+                Problem(block.where, query.name, dialect, message)
+                for message in check_description(query, desc, dialect)
+            )
+    return problems

@@ -1,0 +1,9 @@
+CREATE TABLE fills (
+    id BIGSERIAL PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    qty NUMERIC(20, 8) NOT NULL,
+    price NUMERIC(20, 8) NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,
+    is_buy BOOLEAN NOT NULL,
+    meta JSONB NOT NULL
+);

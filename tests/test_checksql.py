@@ -1,0 +1,73 @@
+"""check-sql against real databases: good queries pass, each kind of drift is named."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_queries import FIXTURES, Fill, create_schema
+from tradestore import Pool
+from tradestore.checksql import check_queries, expected_type
+from tradestore.cli import main
+from tradestore.fields import JsonObject, Money, UtcDatetime
+from tradestore.queries import load_queries
+
+BROKEN = FIXTURES / "broken" / "broken.sql"
+
+
+def schema_url(url: str) -> str:
+    with Pool(url) as pool:
+        create_schema(pool)
+    return url
+
+
+def line_of(name: str) -> int:
+    for number, line in enumerate(BROKEN.read_text().splitlines(), start=1):
+        if line.startswith(f"-- name: {name} "):
+            return number
+    raise AssertionError(name)
+
+
+def test_good_queries_pass_on_both_backends(db_url: str) -> None:
+    q = load_queries(FIXTURES / "basic", models={"Fill": Fill}, echo=False, slow_query_ms=None)
+    assert check_queries(q, schema_url(db_url)) == []
+
+
+def test_each_problem_names_file_line_and_field(db_url: str) -> None:
+    q = load_queries(FIXTURES / "broken", models={"Fill": Fill}, echo=False, slow_query_ms=None)
+    problems = check_queries(q, schema_url(db_url))
+    dialect = "postgresql" if db_url.startswith("postgresql") else "sqlite"
+    text = "\n".join(str(p) for p in problems)
+    prefix = f"{BROKEN}:"
+
+    def has(name: str, fragment: str) -> bool:
+        start = f"{prefix}{line_of(name)}: query {name} [{dialect}]: "
+        return any(s.startswith(start) and fragment in s for s in text.splitlines())
+
+    assert has("missing_field", "field meta of Fill is missing from the result"), text
+    assert has("extra_column", "column bonus is not a field of Fill"), text
+    assert has("bad_syntax", "does not compile"), text
+    assert has("unknown_column", "does not compile"), text
+    if dialect == "postgresql":
+        assert has("mistyped_field", "field qty: column is text but Fill.qty is Decimal"), text
+        assert has("two_columns", ":scalar must return exactly one column, returns 2"), text
+        assert has("unknown_column", "[42703]"), text
+    assert {p.query for p in problems} >= {"missing_field", "extra_column", "bad_syntax"}
+
+
+@pytest.mark.parametrize(
+    ("annotation", "expected"),
+    [(Money, "Decimal"), (UtcDatetime, "datetime"), (JsonObject, "dict"), (int | None, "int")],
+)
+def test_expected_type(annotation: object, expected: str) -> None:
+    found = expected_type(annotation)
+    assert found is not None
+    assert found.__name__ == expected
+
+
+def test_cli_check_sql_exit_codes(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    url = schema_url(sqlite_url)
+    good = [str(FIXTURES / "basic"), "--models", "test_queries", "--url", url]
+    assert main(["check-sql", *good]) == 0
+    bad = [str(FIXTURES / "broken"), "--models", "test_queries", "--url", url]
+    assert main(["check-sql", *bad]) == 1
+    assert "missing_field" in capsys.readouterr().err

@@ -1,0 +1,90 @@
+"""The typed surface: generated from SQL + a migrated PostgreSQL, kept in step with sql/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from test_queries import FIXTURES, Fill, create_schema
+from tradestore import Pool
+from tradestore.cli import main
+from tradestore.cli.queries import BUILTIN_STUB
+from tradestore.queries import Queries, load_queries
+from tradestore.scratch import scratch_postgres
+from tradestore.sqlfile import parse_sql_text
+from tradestore.stubs import generate, optional_params
+
+
+def test_parameter_and_return_types_from_postgres(pg_url: str) -> None:
+    with Pool(pg_url) as pool:
+        create_schema(pool)
+    q = load_queries(FIXTURES / "basic", models={"Fill": Fill}, echo=False, slow_query_ms=None)
+    text = generate(q, class_name="FixtureQueries", models_module="test_queries", url=pg_url)
+    assert "class FixtureQueries(Protocol):" in text
+    assert "    from test_queries import (\n        Fill,\n    )" in text
+    assert (
+        "    def get_fill(\n        self,\n        db: Pool | Connection,\n        /,\n"
+        "        *,\n        id: int,\n    ) -> Fill | None:\n" in text
+    )
+    assert "        symbol: str | None,\n    ) -> list[Fill]:" in text  # IS NULL => optional
+    assert "        ids: Sequence[int],\n    ) -> list[Fill]:" in text
+    assert "        qty: Decimal,\n" in text
+    assert "        ts: datetime.datetime,\n" in text
+    assert "    ) -> Iterator[Fill]:" in text
+    assert "    ) -> list[dict[str, Any]]:" in text
+    assert "        symbol: str,\n    ) -> int | None:" in text  # :scalar COUNT(*) is bigint
+    assert (
+        "        rows: Iterable[Mapping[str, Any] | BaseModel],\n        /,\n    ) -> int:" in text
+    )
+    assert '        """One fill by id."""' in text
+    # The output is already what ruff format would write, so `make lint` stays green.
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", "x.py", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert formatted.stdout == text
+
+
+def test_without_database_parameters_are_any() -> None:
+    q = load_queries(FIXTURES / "basic", models={"Fill": Fill}, echo=False, slow_query_ms=None)
+    text = generate(q)
+    assert "        id: Any,\n    ) -> Fill | None:" in text
+
+
+@pytest.mark.parametrize(
+    ("sql", "optional"),
+    [
+        ("WHERE (:s IS NULL OR s = :s)", {"s"}),
+        ("WHERE (CAST(:s AS TEXT) IS NULL OR s = :s)", {"s"}),
+        ("WHERE (CAST(:s AS character varying(10)) IS NULL OR s = :s)", {"s"}),
+        ("WHERE (:s::text IS NULL OR s = :s)", {"s"}),
+        ("WHERE s = :s AND t IS NULL", set()),
+    ],
+)
+def test_optional_parameters(sql: str, optional: set[str]) -> None:
+    (block,) = parse_sql_text(f"-- name: x :many\nSELECT a FROM t {sql};\n")
+    assert optional_params(block) == optional
+
+
+def test_builtin_surface_matches_sql(postgres_base_url: str) -> None:
+    """Fails when sql/ and src/tradestore/builtin_queries.py drift: run `make stubs`."""
+    with scratch_postgres(postgres_base_url) as url:
+        builtin = cast(Queries, load_queries(echo=False, slow_query_ms=None))
+        expected = generate(builtin, url=url)
+    assert BUILTIN_STUB.read_text() == expected, "sql/ changed: run `make stubs`"
+
+
+def test_cli_writes_and_checks_user_stub(tmp_path: Path) -> None:
+    out = tmp_path / "out.py"
+    args = ["stubs", str(FIXTURES / "basic"), "--models", "test_queries", "-o", str(out)]
+    assert main([*args, "--check"]) == 1
+    assert main(args) == 0
+    assert main([*args, "--check"]) == 0
+    assert "class BuiltinQueries(Protocol):" in out.read_text()
