@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 
     from tradestore.connection import Connection
     from tradestore.pool import Pool
+    from tradestore.models import (
+        Account,
+        AuditLog,
+        AuditReportRecord,
+        EquityPoint,
+        IterationLogRecord,
+        Order,
+        Portfolio,
+        Position,
+        RiskMetricsRecord,
+        Trade,
+        TradeHistoryRecord,
+    )
 
 __all__ = [
     "BuiltinQueries",
@@ -25,3 +38,631 @@ __all__ = [
 
 class BuiltinQueries(Protocol):
     """One method per named query; `load_queries()` returns an object of this shape."""
+
+    def audit_entity_history(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        entity_type: str,
+        entity_id: str,
+    ) -> list[AuditLog]:
+        """Every audit row of one entity, oldest first."""
+        ...
+
+    def audit_trail(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        action: str | None,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[AuditLog]:
+        """Audit rows newest first, optionally of one action, in [start_date, end_date)."""
+        ...
+
+    def audit_user_activity(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        user_id: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+    ) -> list[AuditLog]:
+        """What one user did in [start, end), oldest first."""
+        ...
+
+    def delete_account(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Account | None:
+        """Delete an account if it still has the version the caller read; returns the deleted row."""
+        ...
+
+    def delete_order(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Order | None:
+        """Delete an order (one without trades: the trades foreign key refuses the others) if it
+        still has the version the caller read; returns the deleted row.
+        """
+        ...
+
+    def delete_portfolio(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Portfolio | None:
+        """Delete a portfolio if it still has the version the caller read; returns the deleted row."""
+        ...
+
+    def delete_position(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Position | None:
+        """Delete a position if it still has the version the caller read; returns the deleted row."""
+        ...
+
+    def get_account(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+    ) -> Account | None:
+        """One account by id, or None."""
+        ...
+
+    def get_order(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+    ) -> Order | None:
+        """One order by id, or None."""
+        ...
+
+    def get_portfolio(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+    ) -> Portfolio | None:
+        """One portfolio by id, or None."""
+        ...
+
+    def get_position(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+    ) -> Position | None:
+        """One position by id, or None."""
+        ...
+
+    def get_trade(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+    ) -> Trade | None:
+        """One trade by id, or None."""
+        ...
+
+    def insert_account(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        name: str,
+        account_type: str,
+        base_currency: str,
+        cash_balance: Decimal,
+        total_equity: Decimal,
+        buying_power: Decimal,
+        maintenance_margin: Decimal,
+        risk_parameters: Any,
+        is_active: bool,
+        metadata: Any,
+    ) -> Account | None:
+        """Create one account and return it with its id, timestamps and version 1."""
+        ...
+
+    def insert_audit_log(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        occurred_at: datetime.datetime,
+        action: str,
+        entity_type: str,
+        entity_id: str,
+        user_id: str,
+        strategy_id: str,
+        old_values: Any,
+        new_values: Any,
+        metadata: Any,
+        severity: str,
+    ) -> AuditLog | None:
+        """Append one audit row; occurred_at defaults to the database clock (transaction start on
+        PostgreSQL) when None.
+        """
+        ...
+
+    def insert_order(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        portfolio_id: int,
+        account_id: int,
+        broker_order_id: str,
+        symbol: str,
+        asset_class: str,
+        order_type: str,
+        side: str,
+        quantity: Decimal,
+        limit_price: Decimal,
+        stop_price: Decimal,
+        strategy_id: str,
+        metadata: Any,
+    ) -> Order | None:
+        """Submit one order (status 'new') and return it with its id, timestamps and version 1."""
+        ...
+
+    def insert_portfolio(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        account_id: int,
+        name: str,
+        base_currency: str,
+        cash: Decimal,
+        total_value: Decimal,
+        metrics: Any,
+        metadata: Any,
+    ) -> Portfolio | None:
+        """Create one portfolio of an account and return it with its id, timestamps and version 1."""
+        ...
+
+    def insert_position(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        portfolio_id: int,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        entry_price: Decimal,
+        entry_time: datetime.datetime,
+        current_price: Decimal,
+        strategy_id: str,
+        metadata: Any,
+    ) -> Position | None:
+        """Open one position; a second open position for the same portfolio and symbol is refused
+        by the positions_one_open_per_symbol_idx unique index.
+        """
+        ...
+
+    def insert_trade(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        order_id: int,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        price: Decimal,
+        commission: Decimal,
+        executed_at: datetime.datetime,
+        strategy_id: str,
+        metadata: Any,
+    ) -> Trade | None:
+        """Record one fill of an order and return it."""
+        ...
+
+    def list_accounts(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        active: bool | None,
+        limit: int,
+    ) -> list[Account]:
+        """Accounts in id order, optionally only the active (or inactive) ones."""
+        ...
+
+    def list_orders(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        portfolio_id: int | None,
+        status: str | None,
+        symbol: str | None,
+        strategy_id: str | None,
+        limit: int,
+    ) -> list[Order]:
+        """Orders newest first, optionally of one portfolio, status, symbol and strategy."""
+        ...
+
+    def list_portfolios(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        account_id: int | None,
+        limit: int,
+    ) -> list[Portfolio]:
+        """Portfolios in id order, optionally of one account."""
+        ...
+
+    def list_positions(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        portfolio_id: int | None,
+        status: str | None,
+        symbol: str | None,
+        limit: int,
+    ) -> list[Position]:
+        """Positions in id order, optionally of one portfolio, status and symbol."""
+        ...
+
+    def list_trades(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        order_id: int | None,
+        symbol: str | None,
+        start: datetime.datetime | None,
+        end: datetime.datetime | None,
+        limit: int,
+    ) -> list[Trade]:
+        """Trades newest first, optionally of one order and symbol, executed in [start, end)."""
+        ...
+
+    def lock_order(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+    ) -> Order | None:
+        """One order by id, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite's
+        BEGIN IMMEDIATE already holds the write lock), so a fill reads the state it changes.
+        """
+        ...
+
+    def lock_position(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        id: int,
+    ) -> Position | None:
+        """One position by id, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite's
+        BEGIN IMMEDIATE already holds the write lock).
+        """
+        ...
+
+    def retention_batch_audit_logs(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[AuditLog]:
+        """The oldest audit_logs rows before the cutoff, one archive batch."""
+        ...
+
+    def retention_batch_audit_report_log(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[AuditReportRecord]:
+        """The oldest audit_report_log rows before the cutoff, one archive batch."""
+        ...
+
+    def retention_batch_equity_curve(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[EquityPoint]:
+        """The oldest equity_curve rows before the cutoff, one archive batch."""
+        ...
+
+    def retention_batch_iteration_log(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[IterationLogRecord]:
+        """The oldest iteration_log rows before the cutoff, one archive batch."""
+        ...
+
+    def retention_batch_risk_metrics(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[RiskMetricsRecord]:
+        """The oldest risk_metrics rows before the cutoff, one archive batch."""
+        ...
+
+    def retention_batch_trade_history(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[TradeHistoryRecord]:
+        """The oldest trade_history rows before the cutoff, one archive batch."""
+        ...
+
+    def retention_count_audit_logs(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many audit_logs rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    def retention_count_audit_report_log(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many audit_report_log rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    def retention_count_equity_curve(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many equity_curve rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    def retention_count_iteration_log(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many iteration_log rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    def retention_count_risk_metrics(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many risk_metrics rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    def retention_count_trade_history(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many trade_history rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    def retention_delete_audit_logs(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the audit_logs rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    def retention_delete_audit_report_log(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the audit_report_log rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    def retention_delete_equity_curve(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the equity_curve rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    def retention_delete_iteration_log(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the iteration_log rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    def retention_delete_risk_metrics(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the risk_metrics rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    def retention_delete_trade_history(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        keys: Sequence[str],
+    ) -> int:
+        """Delete the trade_history rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    def retention_purge_audit_logs(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> int:
+        """Delete one batch of audit rows older than the cutoff (short transactions, no long lock)."""
+        ...
+
+    def trades_of_order(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        order_id: int,
+    ) -> list[Trade]:
+        """Every fill of one order, oldest first (the average fill price is computed from them)."""
+        ...
+
+    def update_account(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        name: str,
+        account_type: str,
+        base_currency: str,
+        cash_balance: Decimal,
+        total_equity: Decimal,
+        buying_power: Decimal,
+        maintenance_margin: Decimal,
+        risk_parameters: Any,
+        is_active: bool,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Account | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    def update_order(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        broker_order_id: str,
+        quantity: Decimal,
+        limit_price: Decimal,
+        stop_price: Decimal,
+        status: str,
+        filled_quantity: Decimal,
+        average_fill_price: Decimal,
+        strategy_id: str,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Order | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    def update_portfolio(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        name: str,
+        base_currency: str,
+        cash: Decimal,
+        total_value: Decimal,
+        metrics: Any,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Portfolio | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    def update_position(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        quantity: Decimal,
+        entry_price: Decimal,
+        current_price: Decimal,
+        exit_price: Decimal,
+        exit_time: datetime.datetime,
+        realized_pnl: Decimal,
+        unrealized_pnl: Decimal,
+        status: str,
+        strategy_id: str,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Position | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
