@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradestore.backup import create_backup, prune_backups, restore_backup
 from tradestore.connection import Connection
 from tradestore.errors import (
+    BackupError,
     ConfigurationError,
     ConnectionFailed,
     DatabaseURLError,
@@ -26,10 +28,26 @@ from tradestore.errors import (
     StaleVersionError,
     TradestoreError,
 )
+from tradestore.inputs import (
+    AuditReport,
+    EquitySnapshot,
+    ExecutionResult,
+    IterationSummary,
+    RiskSnapshot,
+    TradeSignal,
+)
+from tradestore.introspect import (
+    ColumnInfo,
+    TableInfo,
+    get_connection_stats,
+    get_table_info,
+    table_exists,
+)
 from tradestore.migrate import MigrationStatus, migrate, migration_status, rollback
 from tradestore.pool import Pool, PoolStats
 from tradestore.queries import load_queries
 from tradestore.settings import Settings, load_settings
+from tradestore.store import TradeStore
 from tradestore.url import DatabaseURL, parse_url
 
 __version__ = "0.1.0"
@@ -45,13 +63,19 @@ def connect(url: str | DatabaseURL | None = None, **knobs: Any) -> Pool:
 
 
 __all__ = [
+    "AuditReport",
+    "BackupError",
+    "ColumnInfo",
     "ConfigurationError",
     "Connection",
     "ConnectionFailed",
     "DatabaseURL",
     "DatabaseURLError",
+    "EquitySnapshot",
+    "ExecutionResult",
     "IllegalTransition",
     "IntegrityViolation",
+    "IterationSummary",
     "MigrationError",
     "MigrationStatus",
     "NotFound",
@@ -62,16 +86,26 @@ __all__ = [
     "PoolTimeout",
     "QueryError",
     "QueryTimeout",
+    "RiskSnapshot",
     "Settings",
     "SqlFileError",
     "StaleVersionError",
+    "TableInfo",
+    "TradeSignal",
+    "TradeStore",
     "TradestoreError",
     "__version__",
     "connect",
+    "create_backup",
+    "get_connection_stats",
+    "get_table_info",
     "load_queries",
     "load_settings",
     "migrate",
     "migration_status",
     "parse_url",
+    "prune_backups",
+    "restore_backup",
     "rollback",
+    "table_exists",
 ]

@@ -50,6 +50,19 @@ class BuiltinQueries(Protocol):
         """Every audit row of one entity, oldest first."""
         ...
 
+    def audit_reports(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        report_type: str | None,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[AuditReportRecord]:
+        """Audit reports newest first, optionally of one type, generated in [start_date, end_date)."""
+        ...
+
     def audit_trail(
         self,
         db: Pool | Connection,
@@ -73,6 +86,17 @@ class BuiltinQueries(Protocol):
         end: datetime.datetime,
     ) -> list[AuditLog]:
         """What one user did in [start, end), oldest first."""
+        ...
+
+    def copy_trade_records(
+        self,
+        db: Pool | Connection,
+        rows: Iterable[Mapping[str, Any] | BaseModel],
+        /,
+    ) -> int:
+        """Bulk-load many trade records at once (COPY on PostgreSQL, one executemany transaction on
+        SQLite); a correlation id already present fails the whole batch.
+        """
         ...
 
     def delete_account(
@@ -119,6 +143,41 @@ class BuiltinQueries(Protocol):
         version: int,
     ) -> Position | None:
         """Delete a position if it still has the version the caller read; returns the deleted row."""
+        ...
+
+    def equity_curve(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[EquityPoint]:
+        """Equity points newest first, recorded in [start_date, end_date)."""
+        ...
+
+    def first_equity_point(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        at: datetime.datetime,
+    ) -> EquityPoint | None:
+        """The oldest point of the curve up to a time (the base of the total return), or None."""
+        ...
+
+    def first_equity_point_since(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        since: datetime.datetime,
+        at: datetime.datetime,
+    ) -> EquityPoint | None:
+        """The oldest point recorded in [since, at] (the day's opening point, the base of the daily
+        return when there is no point on an earlier day), or None.
+        """
         ...
 
     def get_account(
@@ -171,6 +230,16 @@ class BuiltinQueries(Protocol):
         """One trade by id, or None."""
         ...
 
+    def get_trade_record(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        correlation_id: str,
+    ) -> TradeHistoryRecord | None:
+        """One trade record by correlation id, or None."""
+        ...
+
     def insert_account(
         self,
         db: Pool | Connection,
@@ -209,6 +278,53 @@ class BuiltinQueries(Protocol):
         """Append one audit row; occurred_at defaults to the database clock (transaction start on
         PostgreSQL) when None.
         """
+        ...
+
+    def insert_audit_report(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        report_type: str,
+        generated_at: datetime.datetime,
+        summary: str,
+        recommendations: Any,
+        metrics: Any,
+    ) -> AuditReportRecord | None:
+        """Append one audit report and return it; recommendations and metrics arrive as JSON text."""
+        ...
+
+    def insert_equity_point(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        recorded_at: datetime.datetime,
+        equity: Decimal,
+        cash: Decimal,
+        buying_power: Decimal,
+        total_return: Decimal,
+        daily_return: Decimal,
+    ) -> EquityPoint | None:
+        """Append one equity point and return it."""
+        ...
+
+    def insert_iteration(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        iteration_number: int,
+        started_at: datetime.datetime,
+        symbols_processed: Any,
+        signals_generated: int,
+        signals_validated: int,
+        signals_approved: int,
+        signals_executed: int,
+        duration_seconds: float,
+        errors: Any,
+    ) -> IterationLogRecord | None:
+        """Append one iteration summary and return it; the JSON arrays arrive as JSON text."""
         ...
 
     def insert_order(
@@ -268,6 +384,27 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    def insert_risk_metrics(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        recorded_at: datetime.datetime,
+        open_positions: int,
+        total_exposure: Decimal,
+        largest_position: Decimal,
+        portfolio_value: Decimal,
+        daily_pnl: Decimal,
+        total_pnl: Decimal,
+        max_drawdown: Decimal,
+        sharpe_ratio: Decimal,
+        risk_per_trade: Decimal,
+        daily_loss_limit: Decimal,
+        current_daily_loss: Decimal,
+    ) -> RiskMetricsRecord | None:
+        """Append one risk snapshot and return it."""
+        ...
+
     def insert_trade(
         self,
         db: Pool | Connection,
@@ -284,6 +421,70 @@ class BuiltinQueries(Protocol):
         metadata: Any,
     ) -> Trade | None:
         """Record one fill of an order and return it."""
+        ...
+
+    def introspect_columns(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        name: str,
+    ) -> list[dict[str, Any]]:
+        """The columns of one table or view in the current schema, in declaration order."""
+        ...
+
+    def introspect_row_estimate(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        name: str,
+    ) -> int | None:
+        """The planner's row count estimate of one table in the current schema (pg_class.reltuples:
+        free to read, as fresh as the last VACUUM/ANALYZE; negative when never analyzed).
+        """
+        ...
+
+    def introspect_table_exists(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        name: str,
+    ) -> bool | None:
+        """Whether a table or view of this name exists in the current schema."""
+        ...
+
+    def introspect_tables(
+        self,
+        db: Pool | Connection,
+        /,
+    ) -> list[dict[str, Any]]:
+        """The base tables of the current schema by name (views and other schemas left out)."""
+        ...
+
+    def iterations(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[IterationLogRecord]:
+        """Iteration summaries newest first (by start time), started in [start_date, end_date)."""
+        ...
+
+    def last_equity_point_before(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        before: datetime.datetime,
+    ) -> EquityPoint | None:
+        """The newest point recorded strictly before a time (the base of the daily return: the last
+        point of the previous UTC day), or None.
+        """
         ...
 
     def list_accounts(
@@ -570,6 +771,34 @@ class BuiltinQueries(Protocol):
         """Delete one batch of audit rows older than the cutoff (short transactions, no long lock)."""
         ...
 
+    def risk_metrics(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[RiskMetricsRecord]:
+        """Risk snapshots newest first, recorded in [start_date, end_date)."""
+        ...
+
+    def trade_history(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        symbol: str | None,
+        executed: bool | None,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[TradeHistoryRecord]:
+        """Trade records newest first (by signal time), optionally of one symbol, executed or not,
+        signalled in [start_date, end_date).
+        """
+        ...
+
     def trades_of_order(
         self,
         db: Pool | Connection,
@@ -664,5 +893,36 @@ class BuiltinQueries(Protocol):
     ) -> Position | None:
         """Write every mutable column if the row still has the version the caller read; bumps version.
         None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    def upsert_trade_record(
+        self,
+        db: Pool | Connection,
+        /,
+        *,
+        correlation_id: str,
+        symbol: str,
+        action: str,
+        strategy_name: str,
+        quantity: Decimal,
+        signal_price: Decimal,
+        fill_price: Decimal,
+        stop_loss: Decimal,
+        take_profit: Decimal,
+        risk_amount: Decimal,
+        confidence: Decimal,
+        signal_time: datetime.datetime,
+        execution_time: datetime.datetime,
+        broker_order_id: str,
+        executed: bool,
+        error_message: str,
+        sharpe_ratio: Decimal,
+        drawdown: Decimal,
+        expectancy: Decimal,
+        reasoning: str,
+    ) -> TradeHistoryRecord | None:
+        """Record one signal and its execution; logging the same correlation id again replaces the
+        row's values (a retry, or the execution result arriving after the signal).
         """
         ...

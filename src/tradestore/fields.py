@@ -13,7 +13,7 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer
 
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
@@ -26,7 +26,18 @@ def _decode_json(value: Any) -> Any:
     return value
 
 
-Money = Annotated[Decimal, Field(max_digits=20, decimal_places=8, allow_inf_nan=False)]
+def _decimal_json(value: Decimal) -> str:
+    # One canonical text for one value: PostgreSQL hands back numeric(20,8) with its scale
+    # ('20.50000000', zero as '0E-8'), SQLite the text that was stored ('20.5'); audit JSON
+    # and exports must not differ by backend. Only JSON dumps pay for this, not row building.
+    return format(value.normalize(), "f")
+
+
+Money = Annotated[
+    Decimal,
+    Field(max_digits=20, decimal_places=8, allow_inf_nan=False),
+    PlainSerializer(_decimal_json, return_type=str, when_used="json"),
+]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 JsonObject = Annotated[dict[str, Any], BeforeValidator(_decode_json)]
 JsonList = Annotated[list[Any], BeforeValidator(_decode_json)]

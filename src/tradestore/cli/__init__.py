@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from tradestore.errors import TradestoreError
 
 # Modules under tradestore.cli that contribute subcommands (imported lazily, in this order).
-COMMAND_MODULES: tuple[str, ...] = ("migrations", "queries")
+COMMAND_MODULES: tuple[str, ...] = ("migrations", "queries", "operations")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = handler(args)
     except TradestoreError as exc:
         print(f"tradestore {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # `tradestore trades | head`: the reader left; say nothing more, like other tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
     return code
 

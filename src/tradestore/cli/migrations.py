@@ -8,19 +8,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tradestore.cli.arguments import positive_int
 from tradestore.migrate import migrate, migration_status, new_migration, rollback
 
 EXIT_OK = 0
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _url(args: argparse.Namespace) -> str | None:
@@ -71,7 +62,7 @@ def register(subparsers: Any) -> None:
 
     cmd = subparsers.add_parser("rollback", help="roll back the newest applied migration(s)")
     cmd.add_argument(
-        "--steps", type=_positive_int, default=1, help="how many to roll back (default 1)"
+        "--steps", type=positive_int, default=1, help="how many to roll back (default 1)"
     )
     cmd.set_defaults(handler=_rollback)
 
