@@ -15,7 +15,6 @@ from tradestore import TradeSignal, TradeStore
 from tradestore.errors import NotFound
 
 
-
 def later() -> dt.datetime:
     """A cutoff just after everything the test wrote (computed when the test runs)."""
     return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
