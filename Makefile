@@ -10,6 +10,7 @@ export DATABASE_URL
 .PHONY: venv demo test lint typecheck format clean
 .PHONY: migrate rollback migrations-status migration
 .PHONY: stubs check-sql
+.PHONY: bench
 
 venv: $(STAMP)
 
@@ -57,6 +58,9 @@ stubs: venv ## regenerate the typed surface of sql/ (parameter types from a scra
 
 check-sql: venv ## every named query vs a freshly migrated scratch PostgreSQL schema and SQLite file
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(DATABASE_URL)}" $(BIN)/tradestore check-sql
+
+bench: venv ## tradestore vs raw drivers and peers (BENCH_ARGS=--quick for a one-minute run)
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache

@@ -158,6 +158,15 @@ def test_copyfrom_row_missing_a_parameter(pool: Pool, q: Queries) -> None:
         q.load_fills(pool, [row])
 
 
+def test_copyfrom_names_the_bad_row_past_the_first_chunk(pool: Pool, q: Queries) -> None:
+    # Rows are converted a chunk at a time; the row number must still count from the start.
+    rows = [fill_params(f"C{i}") for i in range(1, 1501)]
+    del rows[1202]["price"]
+    with pytest.raises(QueryError, match=r"load_fills .*row 1203 lacks parameter price"):
+        q.load_fills(pool, rows)
+    assert q.count_fills(pool, symbol="C1") == 0
+
+
 def test_connection_joins_callers_transaction(pool: Pool, q: Queries) -> None:
     with pytest.raises(RuntimeError), pool.transaction() as conn:
         q.add_fill(conn, **fill_params("GONE"))

@@ -62,6 +62,7 @@ class Connection:
         "checked_out_at",
         "created_at",
         "dialect",
+        "driver_cursor",
         "last_used",
         "raw",
         "taken_from",
@@ -76,6 +77,8 @@ class Connection:
         self.last_used = now
         self.checked_out_at = 0.0
         self.taken_from: str | None = None
+        # The query layer's reusable driver cursor (see queries._pg_cursor): made on first use.
+        self.driver_cursor: Any = None
         self._depth = 0
         self._generation = generation
 
