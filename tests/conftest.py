@@ -12,10 +12,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 import pytest
+
+from tradestore import Pool, load_queries, migrate
+from tradestore.models import Portfolio
+from tradestore.repositories import Repositories, bind_all
+from tradestore.scope import DbScope
 
 REQUIRE_POSTGRES = os.environ.get("TRADESTORE_REQUIRE_POSTGRES") == "1"
 
@@ -109,3 +115,24 @@ def db_url(request: pytest.FixtureRequest) -> str:
         return url
     pg: str = request.getfixturevalue("pg_url")
     return pg
+
+
+# -- trading entities: a migrated database, its repositories and one funded portfolio ---------
+
+
+@pytest.fixture
+def scope(db_url: str) -> Iterator[DbScope]:
+    migrate(db_url)
+    with Pool(db_url, min_size=0, max_size=4) as pool:
+        yield DbScope(pool)
+
+
+@pytest.fixture
+def repos(scope: DbScope) -> Repositories:
+    return bind_all(scope, load_queries())
+
+
+@pytest.fixture
+def portfolio(repos: Repositories) -> Portfolio:
+    account = repos.accounts.create(name="main", cash_balance=Decimal("100000"))
+    return repos.portfolios.create(account_id=account.id, name="core")

@@ -4,15 +4,15 @@ transaction (and gone with it), the event loggers, and the three queries."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
-from tradestore import Pool, load_queries, migrate
+from tradestore import load_queries
 from tradestore.errors import TradestoreError
 from tradestore.models import Portfolio
-from tradestore.repositories import Repositories, bind_all
+from tradestore.repositories import Repositories
 from tradestore.scope import DbScope
 
 QUERIES = load_queries()
@@ -33,24 +33,6 @@ REFUSE_AUDIT = {
         "WHEN NEW.action = '{action}' BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
     ],
 }
-
-
-@pytest.fixture
-def scope(db_url: str) -> Iterator[DbScope]:
-    migrate(db_url)
-    with Pool(db_url, min_size=0, max_size=4) as pool:
-        yield DbScope(pool)
-
-
-@pytest.fixture
-def repos(scope: DbScope) -> Repositories:
-    return bind_all(scope, QUERIES)
-
-
-@pytest.fixture
-def portfolio(repos: Repositories) -> Portfolio:
-    account = repos.accounts.create(name="main")
-    return repos.portfolios.create(account_id=account.id, name="core")
 
 
 def refuse_audit(scope: DbScope, action: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
-from tradestore import Pool, load_queries, migrate
+from tradestore import load_queries
 from tradestore.errors import (
     IllegalTransition,
     IntegrityViolation,
@@ -19,30 +19,12 @@ from tradestore.errors import (
 )
 from tradestore.lifecycle import ORDER_TRANSITIONS, apply_fill, check_transition, to_money
 from tradestore.models import Order, OrderStatus, Portfolio
-from tradestore.repositories import Repositories, bind_all
+from tradestore.repositories import Repositories
 from tradestore.scope import DbScope
 
 QUERIES = load_queries()
 T0 = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC)
 STATUSES: tuple[OrderStatus, ...] = ("new", "partially_filled", "filled", "cancelled", "rejected")
-
-
-@pytest.fixture
-def scope(db_url: str) -> Iterator[DbScope]:
-    migrate(db_url)
-    with Pool(db_url, min_size=0, max_size=4) as pool:
-        yield DbScope(pool)
-
-
-@pytest.fixture
-def repos(scope: DbScope) -> Repositories:
-    return bind_all(scope, QUERIES)
-
-
-@pytest.fixture
-def portfolio(repos: Repositories) -> Portfolio:
-    account = repos.accounts.create(name="main")
-    return repos.portfolios.create(account_id=account.id, name="core")
 
 
 def submit(repos: Repositories, portfolio: Portfolio, quantity: int | str = 10) -> Order:

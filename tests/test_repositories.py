@@ -5,37 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
-from tradestore import Pool, load_queries, migrate
+from tradestore import load_queries
 from tradestore.errors import IllegalTransition, IntegrityViolation, NotFound, StaleVersionError
 from tradestore.models import Account, Portfolio
-from tradestore.repositories import Repositories, bind_all
+from tradestore.repositories import Repositories
 from tradestore.scope import DbScope
 
 QUERIES = load_queries()
 T0 = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def scope(db_url: str) -> Iterator[DbScope]:
-    migrate(db_url)
-    with Pool(db_url, min_size=0, max_size=4) as pool:
-        yield DbScope(pool)
-
-
-@pytest.fixture
-def repos(scope: DbScope) -> Repositories:
-    return bind_all(scope, QUERIES)
-
-
-@pytest.fixture
-def portfolio(repos: Repositories) -> Portfolio:
-    account = repos.accounts.create(name="main", cash_balance=Decimal("100000"))
-    return repos.portfolios.create(account_id=account.id, name="core")
 
 
 # -- accounts ------------------------------------------------------------------------------
