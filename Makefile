@@ -11,6 +11,7 @@ export DATABASE_URL
 .PHONY: migrate rollback migrations-status migration
 .PHONY: stubs check-sql
 .PHONY: bench
+.PHONY: soak
 
 venv: $(STAMP)
 
@@ -27,16 +28,16 @@ test: venv ## run the test suite (PostgreSQL from TEST_DATABASE_URL or testconta
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: venv ## ruff + mypy --strict
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
 
 typecheck: venv
 	$(BIN)/mypy
 
 format: venv
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks tools
+	$(BIN)/ruff check --fix src tests benchmarks tools
 
 steps ?= 1
 
@@ -61,6 +62,11 @@ check-sql: venv ## every named query vs a freshly migrated scratch PostgreSQL sc
 
 bench: venv ## tradestore vs raw drivers and peers (BENCH_ARGS=--quick for a one-minute run)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+SOAK_SECONDS ?= 60
+
+soak: venv ## demo bot threads on PostgreSQL while its backends are killed; exits 1 if a row is lost
+	$(PY) tools/soak.py --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache

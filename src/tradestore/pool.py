@@ -2,6 +2,9 @@
 
 Checkout takes the most recently returned idle connection (warm caches, fewer idle sockets)
 under one lock; anything slow (connecting, pinging, rolling back, closing) happens outside it.
+When every connection is taken, waiters queue first come, first served: a returned connection
+(or a freed slot) is handed to the longest waiter, so a thread that gives one back and asks
+again at once cannot barge ahead of the queue and starve it into a `PoolTimeout`.
 Connections come back clean: an open transaction is rolled back, a broken connection is
 discarded and replaced on demand. A server restart heals by itself: dead idle connections are
 noticed on checkout (the server's termination notice makes the socket readable, so the check
@@ -33,6 +36,17 @@ logger = logging.getLogger("tradestore.pool")
 CheckMode = Literal["auto", "always", "never"]
 _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 1.0
+
+
+class _Waiter:
+    """One thread queued for a connection: served with a connection, or a slot to open one."""
+
+    __slots__ = ("conn", "event", "served")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.conn: Connection | None = None
+        self.served = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,7 @@ class Pool:
         self._cond = threading.Condition(threading.Lock())
         self._idle: deque[Connection] = deque()
         self._taken: set[Connection] = set()
+        self._queue: deque[_Waiter] = deque()
         self._size = 0
         self._waiting = 0
         self._generation = getattr(self, "_generation", 0) + 1
@@ -156,35 +171,28 @@ class Pool:
         waited_once = False
         while True:
             conn: Connection | None = None
+            waiter: _Waiter | None = None
             with self._cond:
-                while True:
-                    if self._closed:
-                        raise PoolClosed(f"pool {self.name!r} is closed")
-                    if self._idle:
-                        conn = self._idle.pop()
-                        self._taken.add(conn)
-                        break
-                    if self._size < self.max_size:
-                        self._size += 1
-                        break
+                if self._closed:
+                    raise PoolClosed(f"pool {self.name!r} is closed")
+                # Idle connections exist only while nobody queues (putconn serves the queue
+                # first); a free slot goes to a newcomer only when nobody queues either.
+                if self._idle:
+                    conn = self._idle.pop()
+                    self._taken.add(conn)
+                elif self._size < self.max_size and not self._queue:
+                    self._size += 1
+                else:
                     if not waited_once:
                         waited_once = True
                         self._wait_events += 1
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        self._timeouts += 1
-                        raise PoolTimeout(self._timeout_message(wait))
+                    waiter = _Waiter()
+                    self._queue.append(waiter)
                     self._waiting += 1
-                    try:
-                        self._cond.wait(remaining)
-                    finally:
-                        self._waiting -= 1
-                self._checkouts += 1
-                if waited_once:
-                    # Only checkouts that had to wait feed the wait timings (one lock, not two).
-                    waited = time.monotonic() - start
-                    self._total_wait += waited
-                    self._longest_wait = max(self._longest_wait, waited)
+                if waiter is None:
+                    self._count_checkout(start, waited_once)
+            if waiter is not None:
+                conn = self._await(waiter, start, deadline, wait)
             if conn is None:
                 conn = self._open(deadline)
             elif not self._usable(conn):
@@ -195,6 +203,45 @@ class Pool:
             if self.leak_threshold is not None:
                 conn.taken_from = "".join(traceback.format_stack(limit=8)[:-1])
             return conn
+
+    def _await(
+        self, waiter: _Waiter, start: float, deadline: float, wait: float
+    ) -> Connection | None:
+        """Wait in the queue; return the connection handed over, or None for a slot to fill."""
+        waiter.event.wait(max(0.0, deadline - time.monotonic()))
+        with self._cond:
+            self._waiting -= 1
+            if not waiter.served:  # timed out or closed (served just now still counts)
+                self._queue.remove(waiter)
+                if self._closed:
+                    raise PoolClosed(f"pool {self.name!r} is closed")
+                self._timeouts += 1
+                raise PoolTimeout(self._timeout_message(wait))
+            self._count_checkout(start, waited=True)
+        return waiter.conn
+
+    def _count_checkout(self, start: float, waited: bool) -> None:
+        self._checkouts += 1
+        if waited:
+            # Only checkouts that had to wait feed the wait timings (one lock, not two).
+            waited_s = time.monotonic() - start
+            self._total_wait += waited_s
+            self._longest_wait = max(self._longest_wait, waited_s)
+
+    def _serve(self, conn: Connection | None) -> bool:
+        """Hand `conn` (None: a free slot) to the longest waiter; False when nobody waits.
+        Called with the lock held."""
+        if not self._queue or self._closed:  # closed: the woken waiters raise PoolClosed
+            return False
+        waiter = self._queue.popleft()
+        if conn is None:
+            self._size += 1
+        else:
+            self._taken.add(conn)
+        waiter.conn = conn
+        waiter.served = True
+        waiter.event.set()
+        return True
 
     def putconn(self, conn: Connection) -> None:
         """Give a connection back: rolled back if a transaction is open, dropped if broken."""
@@ -224,11 +271,13 @@ class Pool:
             self._taken.discard(conn)
             if keep:
                 conn.last_used = now
-                self._idle.append(conn)
+                if not self._serve(conn):
+                    self._idle.append(conn)
             else:
                 self._size -= 1
                 self._closed_count += 1
                 to_close.append(conn)
+                self._serve(None)
             while (
                 self._idle
                 and self._size > self.min_size
@@ -237,7 +286,6 @@ class Pool:
                 to_close.append(self._idle.popleft())
                 self._size -= 1
                 self._closed_count += 1
-            self._cond.notify()
             below_min = self._size < self.min_size and not self._closed
         for dead in to_close:
             self.backend.close(dead.raw)
@@ -295,7 +343,7 @@ class Pool:
     def _release_slot(self) -> None:
         with self._cond:
             self._size -= 1
-            self._cond.notify()
+            self._serve(None)
 
     def _usable(self, conn: Connection) -> bool:
         now = time.monotonic()
@@ -334,7 +382,7 @@ class Pool:
             self._taken.discard(conn)
             self._size -= 1
             self._closed_count += 1
-            self._cond.notify()
+            self._serve(None)
         self.backend.close(conn.raw)
 
     def _refill_in_background(self) -> None:
@@ -449,7 +497,8 @@ class Pool:
             self._idle.clear()
             self._size -= len(idle)
             self._closed_count += len(idle)
-            self._cond.notify_all()
+            for waiter in self._queue:  # each one leaves the queue itself, with PoolClosed
+                waiter.event.set()
         for conn in idle:
             self.backend.close(conn.raw)
         self.backend.shutdown()
