@@ -129,6 +129,37 @@ def test_waiter_gets_connection_when_one_is_returned(pool: Pool) -> None:
         pool.putconn(conn)
 
 
+def wait_for_waiters(pool: Pool, n: int) -> None:
+    deadline = time.monotonic() + 10
+    while pool.stats().waiting < n:
+        assert time.monotonic() < deadline, f"never saw {n} waiters: {pool.stats()}"
+        time.sleep(0.005)
+
+
+def test_waiters_are_served_first_come_first_served(db_url: str) -> None:
+    """A thread that returns a connection and asks again at once must not barge ahead of the
+    queue: before, eight writers on a pool of four could starve one into a PoolTimeout."""
+    with Pool(db_url, min_size=0, max_size=1, timeout=10) as pool:
+        order: list[str] = []
+        held = pool.getconn()
+
+        def take(name: str) -> None:
+            with pool.connection() as _conn:
+                order.append(name)
+
+        threads = []
+        for n, name in enumerate(["first", "second"], start=1):
+            threads.append(threading.Thread(target=take, args=(name,)))
+            threads[-1].start()
+            wait_for_waiters(pool, n)
+        pool.putconn(held)
+        take("barger")  # gives back and asks again at once: joins the queue behind both
+        for thread in threads:
+            thread.join(timeout=10)
+        assert order == ["first", "second", "barger"]
+        assert pool.stats().timeouts == 0
+
+
 def test_close_wakes_waiters_with_pool_closed(db_url: str) -> None:
     pool = Pool(db_url, min_size=0, max_size=1, timeout=30)
     conn = pool.getconn()

@@ -312,3 +312,29 @@ def test_trades_list_filters_by_order_symbol_and_time(
     assert (t1.side, t1.symbol, t1.quantity, t1.executed_at) == ("buy", "AAPL", Decimal(4), T0)
     with pytest.raises(NotFound, match="trade 999 not found"):
         repos.trades.get(999)
+
+
+def test_nul_in_entity_text_or_json_is_refused_on_both_backends(
+    repos: Repositories, portfolio: Portfolio
+) -> None:
+    """PostgreSQL cannot store NUL and SQLite can: both refuse it, naming query and parameter,
+    before any SQL runs (nothing is half-written)."""
+    with pytest.raises(ValueError, match=r"insert_account: parameter 'name' must not contain NUL"):
+        repos.accounts.create(name="desk\x00one")
+    with pytest.raises(ValueError, match=r"insert_order: parameter 'metadata' must not contain"):
+        repos.orders.submit(
+            portfolio_id=portfolio.id,
+            symbol="AAPL",
+            side="buy",
+            order_type="market",
+            quantity="1",
+            metadata={"note": ["ok", "bad\x00"]},
+        )
+    order = repos.orders.submit(
+        portfolio_id=portfolio.id, symbol="AAPL", side="buy", order_type="market", quantity="1"
+    )
+    with pytest.raises(ValueError, match=r"order update: parameter 'strategy_id' must not"):
+        repos.orders.update(order.id, version=order.version, strategy_id="mom\x00")
+    assert [a.name for a in repos.accounts.list()] == ["main"]
+    assert [o.id for o in repos.orders.list(portfolio_id=portfolio.id)] == [order.id]
+    assert repos.orders.get(order.id).version == order.version

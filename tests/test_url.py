@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tradestore import DatabaseURLError, parse_url
@@ -112,3 +114,8 @@ def test_memory_and_schema() -> None:
 )
 def test_redact_removes_secret_everywhere(text: str) -> None:
     assert "hunter2" not in redact(text, "hunter2")
+
+
+def test_a_sqlite_path_may_hold_blanks_and_an_at_sign(tmp_path: Path) -> None:
+    url = parse_url(f"sqlite:///{tmp_path}/my bots@2026/bot.db")
+    assert url.database == f"{tmp_path}/my bots@2026/bot.db"

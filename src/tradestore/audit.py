@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from tradestore.errors import QueryError
+from tradestore.fields import refuse_nul
 from tradestore.models import AuditLog, AuditSeverity, Order, Trade
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class AuditTrail:
             "metadata": json_values(metadata) or {},
             "severity": severity,
         }
+        refuse_nul(params, "insert_audit_log")
         row = self._q.insert_audit_log(self._scope.db(), **params)
         if row is None:  # pragma: no cover  (INSERT ... RETURNING always returns the row)
             raise QueryError("insert_audit_log returned no row", query="insert_audit_log")

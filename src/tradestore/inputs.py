@@ -13,6 +13,8 @@ worse, a row that silently differs from what the bot meant:
   because PostgreSQL would read it in the session's zone and SQLite cannot know any zone;
 - each JSON field (symbols, errors, recommendations, metrics) must serialise to at most
   `MAX_JSON_BYTES`; texts are bounded by `MAX_TEXT_CHARS`;
+- no text and no JSON string may hold NUL ('\\x00'): PostgreSQL refuses it, SQLite would
+  store it, so both refuse it here;
 - unknown fields are refused (a typo is an error, not a silently dropped value).
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -32,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from tradestore.fields import Money, UtcDatetime
+from tradestore.fields import Money, Text, UtcDatetime
 from tradestore.models import ReportType, TradeAction
 
 MAX_JSON_BYTES = 65_536
@@ -44,8 +47,12 @@ MAX_TEXT_CHARS = 10_000
 NonNegativeMoney = Annotated[Money, Field(ge=0)]
 Confidence = Annotated[Money, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+ShortText = Annotated[Text, Field(min_length=1, max_length=200)]
+LongText = Annotated[Text, Field(max_length=MAX_TEXT_CHARS)]
+
+# NUL as JSON writes it: ``\u0000`` after an even number of backslashes (``\\`` is one
+# escaped backslash, so ``\\u0000`` is the text "\u0000", not a NUL).
+_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def utc_now() -> dt.datetime:
@@ -55,9 +62,14 @@ def utc_now() -> dt.datetime:
 
 def _json_sized(value: Any, field: str) -> Any:
     try:
-        size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
+        text = json.dumps(value, separators=(",", ":"), default=str)
     except (TypeError, ValueError) as exc:  # circular structures
         raise ValueError(f"{field} is not serialisable as JSON: {exc}") from None
+    if _JSON_NUL.search(text):
+        raise ValueError(
+            f"{field} must not contain NUL characters ('\\x00'): PostgreSQL jsonb cannot store them"
+        )
+    size = len(text.encode())
     if size > MAX_JSON_BYTES:
         raise ValueError(
             f"{field} is {size} bytes as JSON, more than the limit of {MAX_JSON_BYTES} bytes"
@@ -110,7 +122,7 @@ class ExecutionResult(Input):
     executed: bool
     fill_price: NonNegativeMoney | None = None
     execution_time: UtcDatetime | None = None
-    broker_order_id: Annotated[str, Field(max_length=200)] | None = None
+    broker_order_id: Annotated[Text, Field(max_length=200)] | None = None
     error_message: LongText | None = None
 
     @model_validator(mode="after")

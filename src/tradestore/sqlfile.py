@@ -243,7 +243,10 @@ def parse_sql_text(text: str, path: str = "<string>") -> list[SqlBlock]:
     doc: list[str] = []
     body: list[str] = []
     in_doc = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Only a newline ends a line, as in editors and `sed -n Np`: str.splitlines() also splits
+    # at \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029, which put every later file:line off.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
         if _NAME_LINE.match(stripped):
             if spec is not None:

@@ -139,6 +139,9 @@ def _correlation_id(value: str | None) -> str:
         return TradeStore.generate_correlation_id()
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         raise ValueError("correlation_id must be a non-empty string of at most 200 characters")
+    if "\x00" in value:
+        # As for every text input (`tradestore.fields.Text`): PostgreSQL cannot store it.
+        raise ValueError("correlation_id must not contain NUL characters ('\\x00')")
     return value
 
 

@@ -20,9 +20,17 @@ Dialect = Literal["postgresql", "sqlite"]
 
 _POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3"}
 _SQLITE_SCHEMES = {"sqlite", "sqlite3"}
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z0-9+.-]+://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<at>@)", re.I)
+# The password runs to the last '@' of the authority (as urllib reads it): a raw '@' inside a
+# password must not leave the part after it on show.
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<head>[a-z0-9+.-]+://[^:/@\s]*:)(?P<pw>(?:[^@\s/]*@(?=[^@\s/]*@))*[^@\s]*)(?P<at>@)",
+    re.I,
+)
 _PASSWORD_IN_DSN = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
 REDACTED = "***"
+# Blanks and control characters: urllib drops tabs and newlines silently and redaction stops
+# at a blank, so a raw one in the user or password could put the rest of it on show.
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def redact(text: str, *secrets: str | None) -> str:
@@ -117,8 +125,25 @@ def parse_url(url: str | DatabaseURL) -> DatabaseURL:
     if not isinstance(url, str) or not url.strip():
         raise DatabaseURLError("database URL is empty; set DATABASE_URL or pass a URL")
     raw = url.strip()
+    credentials, at, location = raw.rpartition("@")
+    scheme_typed, _, after_scheme = credentials.partition("://")
+    sqlite_path = scheme_typed.lower() in _SQLITE_SCHEMES and after_scheme.startswith("/")
+    if (
+        after_scheme
+        and not sqlite_path  # sqlite:///a path: no credentials, and a path may hold blanks, '@'
+        and _BLANK_OR_CONTROL.search(credentials)
+    ):
+        raise DatabaseURLError(
+            f"malformed database URL {REDACTED + at + redact(location)!r}: a blank or control "
+            "character before the '@' (in the scheme, user or password); percent-encode it "
+            "(a space is %20)"
+        )
     shown = redact(raw)
     if "://" not in raw:
+        if "@" in shown:
+            # No scheme, so no URL shape to redact by (``user:pw@host/db`` with the scheme
+            # forgotten): hide all before the last '@'.
+            shown = REDACTED + "@" + shown.rsplit("@", 1)[1]
         raise DatabaseURLError(
             f"malformed database URL {shown!r}: expected scheme://..., "
             "e.g. postgresql://user@host/db or sqlite:///path/to/file.db"
@@ -154,7 +179,14 @@ def _parse_postgres(raw: str, shown: str) -> DatabaseURL:
         port = parts.port
     except ValueError as exc:
         # urllib's message may quote the netloc (and so the password): never chain its text.
-        raise DatabaseURLError(f"malformed PostgreSQL URL {shown!r}: {redact(str(exc))}") from None
+        # With a raw '#' or '?' in the password, the "port" it quotes IS the password: keep a
+        # quoted value only when the redacted URL shows it anyway.
+        detail = re.sub(
+            r"'([^']*)'",
+            lambda m: m[0] if m[1] in shown else f"'{REDACTED}'",
+            redact(str(exc)),
+        )
+        raise DatabaseURLError(f"malformed PostgreSQL URL {shown!r}: {detail}") from None
     database = unquote(parts.path.lstrip("/")) or None
     if parts.fragment:
         raise DatabaseURLError(f"malformed PostgreSQL URL {shown!r}: unexpected '#' fragment")

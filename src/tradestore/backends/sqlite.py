@@ -8,11 +8,16 @@
   time; the pool, not sqlite3, enforces exclusivity.
 - ``sqlite:///:memory:`` becomes one named in-memory database (the ``memdb`` VFS) shared by every
   connection of the pool, kept alive by an anchor connection until the pool closes.
+- A file SQLite could only open read-only (a read-only mount) gives a read-only connection for
+  good; the pool drops such connections at checkout once the file is writable again, so writes
+  resume. (Another pool of the same process on the same file still holding one keeps the new
+  connections read-only too: SQLite shares the -shm mapping process-wide.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 import uuid
@@ -53,6 +58,9 @@ class SqliteBackend(Backend):
         self.synchronous = opts.get("synchronous", "FULL").upper()
         self._anchor: sqlite3.Connection | None = None
         self._deadlines: dict[int, _Deadline] = {}
+        # ids of connections opened while the file was not writable: SQLite then silently
+        # opens it read-only, and such a connection stays read-only after a remount.
+        self._read_only: set[int] = set()
         if url.is_memory:
             self.target = f"file:/tradestore-{uuid.uuid4().hex}?vfs=memdb"
             self._anchor = self._open()
@@ -85,8 +93,37 @@ class SqliteBackend(Backend):
         install_functions(raw)
         return raw
 
+    def _open_file(self) -> sqlite3.Connection:
+        writable = self._writable()
+        try:
+            raw = self._open()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_CANTOPEN" or self._writable():
+                raise
+            # SQLite's own "unable to open database file" does not say why: a WAL database
+            # closed cleanly cannot even be read without creating its -wal and -shm files.
+            explained = sqlite3.OperationalError(
+                f"{exc}: {self.target} is not writable (a read-only mount?) and SQLite in WAL "
+                "mode must create its -wal and -shm files beside it to open it"
+            )
+            explained.sqlite_errorcode = exc.sqlite_errorcode
+            explained.sqlite_errorname = exc.sqlite_errorname
+            raise explained from exc
+        # Checked before and after: SQLite opened the file read-only if either says so. And a
+        # connection opened while a read-only one is alive is read-only too, writable file or
+        # not: SQLite shares the -shm mapping of a file between all connections of a process.
+        if not (writable and self._writable()) or self._read_only:
+            self._read_only.add(id(raw))
+        return raw
+
+    def _writable(self) -> bool:
+        """Whether SQLite could open the file read-write now (False on a read-only mount)."""
+        if os.path.exists(self.target):
+            return os.access(self.target, os.W_OK)
+        return os.access(os.path.dirname(self.target) or ".", os.W_OK)
+
     def connect(self) -> sqlite3.Connection:
-        raw = self._open()
+        raw = self._open() if self.url.is_memory else self._open_file()
         if self.query_timeout:
             deadline = _Deadline()
             raw.set_progress_handler(deadline.expired, _PROGRESS_STEPS)
@@ -100,6 +137,8 @@ class SqliteBackend(Backend):
             deadline.at = time.monotonic() + self.query_timeout
 
     def is_broken(self, raw: sqlite3.Connection) -> bool:
+        if self._read_only and id(raw) in self._read_only and self._writable():
+            return True  # opened read-only, writable again: reopen so that writes succeed
         try:
             raw.total_changes  # noqa: B018  (raises ProgrammingError once closed)
         except sqlite3.ProgrammingError:
@@ -128,6 +167,7 @@ class SqliteBackend(Backend):
 
     def close(self, raw: sqlite3.Connection) -> None:
         self._deadlines.pop(id(raw), None)
+        self._read_only.discard(id(raw))
         with contextlib.suppress(Exception):  # thrown away anyway
             raw.close()
 

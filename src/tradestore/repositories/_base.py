@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from tradestore.audit import AuditTrail
 from tradestore.errors import NotFound, QueryError, StaleVersionError
+from tradestore.fields import refuse_nul
 
 if TYPE_CHECKING:
     from tradestore.builtin_queries import BuiltinQueries
@@ -69,6 +70,7 @@ def merged(current: R, changes: Mapping[str, Any], allowed: Iterable[str], entit
             f"{entity} update: cannot change {', '.join(refused)} "
             f"(changeable: {', '.join(sorted(allowed_set))})"
         )
+    refuse_nul(changes, f"{entity} update")
     data = current.model_dump()
     data.update(changes)
     try:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from tradestore.fields import refuse_nul
 from tradestore.lifecycle import to_money
 from tradestore.models import Account
 from tradestore.repositories._base import Repository, merged, one, params_of
@@ -61,6 +62,7 @@ class AccountRepository(Repository):
             "is_active": is_active,
             "metadata": dict(metadata or {}),
         }
+        refuse_nul(params, "insert_account")
         with self._scope.transaction() as conn:
             row = one(self._q.insert_account(conn, **params), "insert_account")
             self._audit.record("create", "account", row.id, new=row, user_id=user_id)

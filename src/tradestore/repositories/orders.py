@@ -16,6 +16,7 @@ from typing import Any
 
 from tradestore.audit import require_aware
 from tradestore.errors import IllegalTransition
+from tradestore.fields import refuse_nul
 from tradestore.lifecycle import OPEN_ORDER_STATUSES, apply_fill, check_transition, to_money
 from tradestore.models import Order, OrderSide, OrderStatus, OrderType, Trade
 from tradestore.repositories._base import Repository, merged, one, params_of
@@ -82,6 +83,7 @@ class OrderRepository(Repository):
             "strategy_id": strategy_id,
             "metadata": dict(metadata or {}),
         }
+        refuse_nul(params, "insert_order")
         with self._scope.transaction() as conn:
             order = one(self._q.insert_order(conn, **params), "insert_order")
             self._audit.log_order_submitted(order, user_id=user_id)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from tradestore.fields import refuse_nul
 from tradestore.lifecycle import to_money
 from tradestore.models import Portfolio
 from tradestore.repositories._base import Repository, merged, one, params_of
@@ -44,6 +45,7 @@ class PortfolioRepository(Repository):
             "metrics": dict(metrics or {}),
             "metadata": dict(metadata or {}),
         }
+        refuse_nul(params, "insert_portfolio")
         with self._scope.transaction() as conn:
             row = one(self._q.insert_portfolio(conn, **params), "insert_portfolio")
             self._audit.record("create", "portfolio", row.id, new=row, user_id=user_id)

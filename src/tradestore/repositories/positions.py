@@ -14,6 +14,7 @@ from typing import Any
 
 from tradestore.audit import require_aware
 from tradestore.errors import IllegalTransition
+from tradestore.fields import refuse_nul
 from tradestore.lifecycle import position_pnl, to_money
 from tradestore.models import Position, PositionSide, PositionStatus
 from tradestore.repositories._base import Repository, merged, one, params_of
@@ -71,6 +72,7 @@ class PositionRepository(Repository):
             "strategy_id": strategy_id,
             "metadata": dict(metadata or {}),
         }
+        refuse_nul(params, "insert_position")
         with self._scope.transaction() as conn:
             row = one(self._q.insert_position(conn, **params), "insert_position")
             self._audit.record(

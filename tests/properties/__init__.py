@@ -1,0 +1,1 @@
+"""Hypothesis property tests of what the store accepts, refuses and gives back (issue 7)."""
