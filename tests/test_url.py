@@ -119,3 +119,19 @@ def test_redact_removes_secret_everywhere(text: str) -> None:
 def test_a_sqlite_path_may_hold_blanks_and_an_at_sign(tmp_path: Path) -> None:
     url = parse_url(f"sqlite:///{tmp_path}/my bots@2026/bot.db")
     assert url.database == f"{tmp_path}/my bots@2026/bot.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("ftp://trader:@/00@db.example:5432/trading", "@/00"),  # raw '@' and '/' in it
+        ("trader:0://@db.example/trading", "0://"),  # scheme forgotten, '://' in the password
+        ("postgresql://trader:000'/@db.example:99999/trading", "000'"),  # urllib quotes it
+        ("trader://00@db.example/trading", "00"),  # unknown scheme: the user is hidden too
+    ],
+)
+def test_odd_passwords_found_by_fuzzing_are_not_shown(url: str, password: str) -> None:
+    with pytest.raises(DatabaseURLError) as info:
+        parse_url(url)
+    assert password not in str(info.value)
+    assert "***" in str(info.value)

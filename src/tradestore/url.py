@@ -20,14 +20,17 @@ Dialect = Literal["postgresql", "sqlite"]
 
 _POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3"}
 _SQLITE_SCHEMES = {"sqlite", "sqlite3"}
-# The password runs to the last '@' of the authority (as urllib reads it): a raw '@' inside a
-# password must not leave the part after it on show.
+# The password runs to the last '@' of the URL: a raw '@' or '/' inside a password must not
+# leave the part after it on show. (An '@' later in a path or query hides a little more than
+# the password: hiding too much is the safe side.)
 _PASSWORD_IN_URL = re.compile(
-    r"(?P<head>[a-z0-9+.-]+://[^:/@\s]*:)(?P<pw>(?:[^@\s/]*@(?=[^@\s/]*@))*[^@\s]*)(?P<at>@)",
+    r"(?P<head>[a-z0-9+.-]+://[^:/@\s]*:)(?P<pw>(?:[^@\s]*@(?=[^@\s]*@))*[^@\s]*)(?P<at>@)",
     re.I,
 )
 _PASSWORD_IN_DSN = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
 REDACTED = "***"
+# A scheme as RFC 3986 spells it: "user:pw://x@host" has none (the "://" is in the password).
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.I)
 # Blanks and control characters: urllib drops tabs and newlines silently and redaction stops
 # at a blank, so a raw one in the user or password could put the rest of it on show.
 _BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -139,7 +142,7 @@ def parse_url(url: str | DatabaseURL) -> DatabaseURL:
             "(a space is %20)"
         )
     shown = redact(raw)
-    if "://" not in raw:
+    if not _SCHEME.match(raw):
         if "@" in shown:
             # No scheme, so no URL shape to redact by (``user:pw@host/db`` with the scheme
             # forgotten): hide all before the last '@'.
@@ -153,6 +156,9 @@ def parse_url(url: str | DatabaseURL) -> DatabaseURL:
         return _parse_sqlite(raw, shown)
     if scheme in _POSTGRES_SCHEMES:
         return _parse_postgres(raw, shown)
+    if at:
+        # A scheme the kit does not know has no known shape: hide the user too.
+        shown = f"{scheme}://{REDACTED}@{redact(location)}"
     raise DatabaseURLError(
         f"unsupported database URL scheme {scheme!r} in {shown!r}: "
         "use postgresql://, postgresql+psycopg:// or sqlite:///"
@@ -178,14 +184,18 @@ def _parse_postgres(raw: str, shown: str) -> DatabaseURL:
         parts = urlsplit(raw)
         port = parts.port
     except ValueError as exc:
-        # urllib's message may quote the netloc (and so the password): never chain its text.
-        # With a raw '#' or '?' in the password, the "port" it quotes IS the password: keep a
-        # quoted value only when the redacted URL shows it anyway.
-        detail = re.sub(
-            r"'([^']*)'",
-            lambda m: m[0] if m[1] in shown else f"'{REDACTED}'",
-            redact(str(exc)),
-        )
+        # urllib's message quotes what it took for the port, which with a raw '#', '?' or '/'
+        # in the password IS the password: say what is wrong in words of our own instead.
+        problem = str(exc)
+        if "Port" in problem:
+            detail = (
+                "the port is not a number from 0 to 65535 (a raw '#', '?' or '/' in the "
+                "password cuts the URL short there: percent-encode it)"
+            )
+        elif "IPv6" in problem:
+            detail = "the host is an invalid IPv6 address in brackets"
+        else:
+            detail = "it cannot be parsed"
         raise DatabaseURLError(f"malformed PostgreSQL URL {shown!r}: {detail}") from None
     database = unquote(parts.path.lstrip("/")) or None
     if parts.fragment:
