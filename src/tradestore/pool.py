@@ -137,12 +137,11 @@ class Pool:
             self._refilling = False
 
     def _init_state(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._idle: deque[Connection] = deque()
         self._taken: set[Connection] = set()
         self._queue: deque[_Waiter] = deque()
         self._size = 0
-        self._waiting = 0
         self._generation = getattr(self, "_generation", 0) + 1
         self._checkouts = self._created = self._closed_count = 0
         self._failed_checks = self._connect_errors = self._timeouts = 0
@@ -172,7 +171,7 @@ class Pool:
         while True:
             conn: Connection | None = None
             waiter: _Waiter | None = None
-            with self._cond:
+            with self._lock:
                 if self._closed:
                     raise PoolClosed(f"pool {self.name!r} is closed")
                 # Idle connections exist only while nobody queues (putconn serves the queue
@@ -188,7 +187,6 @@ class Pool:
                         self._wait_events += 1
                     waiter = _Waiter()
                     self._queue.append(waiter)
-                    self._waiting += 1
                 if waiter is None:
                     self._count_checkout(start, waited_once)
             if waiter is not None:
@@ -209,8 +207,7 @@ class Pool:
     ) -> Connection | None:
         """Wait in the queue; return the connection handed over, or None for a slot to fill."""
         waiter.event.wait(max(0.0, deadline - time.monotonic()))
-        with self._cond:
-            self._waiting -= 1
+        with self._lock:
             if not waiter.served:  # timed out or closed (served just now still counts)
                 self._queue.remove(waiter)
                 if self._closed:
@@ -267,7 +264,7 @@ class Pool:
         if keep and (self._closed or now - conn.created_at > self.max_lifetime):
             keep = False
         to_close: list[Connection] = []
-        with self._cond:
+        with self._lock:
             self._taken.discard(conn)
             if keep:
                 conn.last_used = now
@@ -316,7 +313,7 @@ class Pool:
             try:
                 raw = self.backend.connect()
             except Exception as exc:
-                with self._cond:
+                with self._lock:
                     self._connect_errors += 1
                 if self.backend.error_info(exc) is None and not isinstance(exc, OSError):
                     self._release_slot()
@@ -335,13 +332,13 @@ class Pool:
                 delay = min(delay * 2, _RETRY_MAX_S)
                 continue
             conn = Connection(raw, self.backend, self._generation)
-            with self._cond:
+            with self._lock:
                 self._created += 1
                 self._taken.add(conn)
             return conn
 
     def _release_slot(self) -> None:
-        with self._cond:
+        with self._lock:
             self._size -= 1
             self._serve(None)
 
@@ -372,12 +369,12 @@ class Pool:
         return True
 
     def _count_failed_check(self) -> None:
-        with self._cond:
+        with self._lock:
             self._failed_checks += 1
 
     def _discard(self, conn: Connection) -> None:
         """Drop a connection that failed its checkout check (not counted as a checkout)."""
-        with self._cond:
+        with self._lock:
             self._checkouts -= 1
             self._taken.discard(conn)
             self._size -= 1
@@ -386,7 +383,7 @@ class Pool:
         self.backend.close(conn.raw)
 
     def _refill_in_background(self) -> None:
-        with self._cond:
+        with self._lock:
             if self._refilling or self._closed:
                 return
             self._refilling = True
@@ -395,7 +392,7 @@ class Pool:
     def _refill(self) -> None:
         try:
             while True:
-                with self._cond:
+                with self._lock:
                     if self._closed or self._size >= self.min_size:
                         return
                     self._size += 1
@@ -406,7 +403,7 @@ class Pool:
                     return
                 self.putconn(conn)
         finally:
-            with self._cond:
+            with self._lock:
                 self._refilling = False
 
     # -- errors, stats, health -----------------------------------------------------------
@@ -451,7 +448,7 @@ class Pool:
             size=self._size,
             idle=idle,
             in_use=len(self._taken),
-            waiting=self._waiting,
+            waiting=len(self._queue),
             checkouts=self._checkouts,
             created=self._created,
             closed=self._closed_count,
@@ -489,7 +486,7 @@ class Pool:
 
     def close(self) -> None:
         """Close idle connections now, the others when returned; wake every waiter."""
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             self._closed = True

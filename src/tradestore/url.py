@@ -128,7 +128,7 @@ def parse_url(url: str | DatabaseURL) -> DatabaseURL:
     if not isinstance(url, str) or not url.strip():
         raise DatabaseURLError("database URL is empty; set DATABASE_URL or pass a URL")
     raw = url.strip()
-    credentials, at, location = raw.rpartition("@")
+    credentials = raw.rpartition("@")[0]
     scheme_typed, _, after_scheme = credentials.partition("://")
     sqlite_path = scheme_typed.lower() in _SQLITE_SCHEMES and after_scheme.startswith("/")
     if (
@@ -137,32 +137,39 @@ def parse_url(url: str | DatabaseURL) -> DatabaseURL:
         and _BLANK_OR_CONTROL.search(credentials)
     ):
         raise DatabaseURLError(
-            f"malformed database URL {REDACTED + at + redact(location)!r}: a blank or control "
+            f"malformed database URL {_credentials_hidden(raw)!r}: a blank or control "
             "character before the '@' (in the scheme, user or password); percent-encode it "
             "(a space is %20)"
         )
-    shown = redact(raw)
-    if not _SCHEME.match(raw):
-        if "@" in shown:
-            # No scheme, so no URL shape to redact by (``user:pw@host/db`` with the scheme
-            # forgotten): hide all before the last '@'.
-            shown = REDACTED + "@" + shown.rsplit("@", 1)[1]
+    if not _SCHEME.match(raw):  # e.g. ``user:pw@host/db`` with the scheme forgotten
         raise DatabaseURLError(
-            f"malformed database URL {shown!r}: expected scheme://..., "
+            f"malformed database URL {_credentials_hidden(raw)!r}: expected scheme://..., "
             "e.g. postgresql://user@host/db or sqlite:///path/to/file.db"
         )
+    shown = redact(raw)
     scheme = raw.split("://", 1)[0].lower()
     if scheme in _SQLITE_SCHEMES:
         return _parse_sqlite(raw, shown)
     if scheme in _POSTGRES_SCHEMES:
         return _parse_postgres(raw, shown)
-    if at:
-        # A scheme the kit does not know has no known shape: hide the user too.
-        shown = f"{scheme}://{REDACTED}@{redact(location)}"
     raise DatabaseURLError(
-        f"unsupported database URL scheme {scheme!r} in {shown!r}: "
+        f"unsupported database URL scheme {scheme!r} in {_credentials_hidden(raw)!r}: "
         "use postgresql://, postgresql+psycopg:// or sqlite:///"
     )
+
+
+def _credentials_hidden(raw: str) -> str:
+    """`raw` with everything before its last '@' hidden, but for a well-formed scheme.
+
+    For URLs of no known shape (no scheme, an unknown one, a blank in the userinfo), where
+    `redact`'s pattern cannot tell the user from the password: hiding the user too is safe.
+    """
+    # Redacted first: a ``password=...`` pair (a DSN pasted as a URL) may hold the last '@'.
+    head, at, location = redact(raw).rpartition("@")
+    if not at:
+        return location
+    scheme = _SCHEME.match(head)
+    return f"{scheme[0] if scheme else ''}{REDACTED}@{location}"
 
 
 def _parse_sqlite(raw: str, shown: str) -> DatabaseURL:

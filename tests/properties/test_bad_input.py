@@ -241,6 +241,20 @@ def json_with_nul(draw: st.DrawFn) -> Any:
     return inner
 
 
+def assert_json_refused_before_sql(store: TradeStore, field: str, value: Any, match: str) -> None:
+    """`value` in the JSON `field` of an iteration or audit report is refused, naming the
+    field, before any SQL; the table keeps its row count."""
+    table = "iteration_log" if field in ("errors", "symbols_processed") else "audit_report_log"
+    before = count_rows(store, table)
+    with no_sql(store), pytest.raises(ValidationError, match=match) as info:
+        if table == "iteration_log":
+            store.log_iteration({"iteration_number": 1, field: value})
+        else:
+            store.log_audit_report({"report_type": "daily", field: value})
+    assert names_field(info.value, field), info.value.errors()
+    assert count_rows(store, table) == before
+
+
 @REJECTIONS
 @given(
     target=st.sampled_from(["errors", "symbols_processed", "metrics", "recommendations"]),
@@ -257,15 +271,7 @@ def test_nul_in_json_is_refused_before_sql_on_both_backends(
         doc = ["AAPL", symbol]  # a list of symbols: strings only
     else:
         doc = [doc]
-    table = "iteration_log" if target in ("errors", "symbols_processed") else "audit_report_log"
-    before = count_rows(store, table)
-    with no_sql(store), pytest.raises(ValidationError, match="NUL") as info:
-        if table == "iteration_log":
-            store.log_iteration({"iteration_number": 1, target: doc})
-        else:
-            store.log_audit_report({"report_type": "daily", target: doc})
-    assert names_field(info.value, target), info.value.errors()
-    assert count_rows(store, table) == before
+    assert_json_refused_before_sql(store, target, doc, match="NUL")
 
 
 def test_an_escaped_backslash_u0000_is_text_not_nul(store: TradeStore) -> None:
@@ -367,15 +373,7 @@ def test_json_over_the_limit_is_refused_before_sql(
     # least one byte of JSON, so this many copies always overflow the limit.
     body = chunk * (MAX_JSON_BYTES // len(chunk) + extra)
     value: Any = {"blob": body} if field == "metrics" else [body]
-    table = "iteration_log" if field in ("errors", "symbols_processed") else "audit_report_log"
-    before = count_rows(store, table)
-    with no_sql(store), pytest.raises(ValidationError, match="bytes as JSON") as info:
-        if table == "iteration_log":
-            store.log_iteration({"iteration_number": 1, field: value})
-        else:
-            store.log_audit_report({"report_type": "weekly", field: value})
-    assert names_field(info.value, field), info.value.errors()
-    assert count_rows(store, table) == before
+    assert_json_refused_before_sql(store, field, value, match="bytes as JSON")
 
 
 def test_json_at_the_limit_is_stored_and_one_byte_more_is_not(store: TradeStore) -> None:

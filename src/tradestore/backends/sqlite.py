@@ -137,7 +137,7 @@ class SqliteBackend(Backend):
             deadline.at = time.monotonic() + self.query_timeout
 
     def is_broken(self, raw: sqlite3.Connection) -> bool:
-        if self._read_only and id(raw) in self._read_only and self._writable():
+        if id(raw) in self._read_only and self._writable():
             return True  # opened read-only, writable again: reopen so that writes succeed
         try:
             raw.total_changes  # noqa: B018  (raises ProgrammingError once closed)
