@@ -32,7 +32,13 @@ class PoolClosed(PoolError):
 
 
 class ConnectionFailed(PoolError):
-    """Opening a new connection to the database failed."""
+    """Opening a new connection to the database failed (retried until the pool's `timeout`)."""
+
+
+class ConnectionRejected(ConnectionFailed):
+    """The database refused the connection for a reason retrying cannot cure, so it was not
+    retried: a wrong password, an unknown role or database, no permission to connect, a TLS
+    mismatch, a setting or URL option it does not accept. The message carries its words."""
 
 
 class SqlFileError(TradestoreError):

@@ -27,7 +27,13 @@ from typing import Any, Literal
 
 from tradestore.backends import Backend, backend_for
 from tradestore.connection import Connection
-from tradestore.errors import ConnectionFailed, PoolClosed, PoolError, PoolTimeout
+from tradestore.errors import (
+    ConnectionFailed,
+    ConnectionRejected,
+    PoolClosed,
+    PoolError,
+    PoolTimeout,
+)
 from tradestore.metrics import QueryMetrics
 from tradestore.url import DatabaseURL, parse_url, redact
 
@@ -193,7 +199,7 @@ class Pool:
                 conn = self._await(waiter, start, deadline, wait)
             if conn is None:
                 conn = self._open(deadline)
-            elif not self._usable(conn):
+            elif not self._usable(conn, deadline):
                 self._discard(conn)
                 continue
             now = time.monotonic()
@@ -307,34 +313,73 @@ class Pool:
     # -- opening, checking, discarding -------------------------------------------------
 
     def _open(self, deadline: float) -> Connection:
-        """Open a connection for a reserved slot, retrying with backoff until `deadline`."""
+        """Open a connection for a reserved slot by `deadline`, retrying with back-off.
+
+        Each attempt gets only the time left, so no server can hold a checkout past it.
+        What retrying cannot cure (a wrong password, an unknown database...) raises
+        `ConnectionRejected` at once. Retrying logs one warning when it starts and one
+        summary when it ends; the attempts in between are logged at DEBUG.
+        """
+        started = time.monotonic()
         delay = _RETRY_FIRST_S
+        attempts = 0
+        last: BaseException | None = None
         while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._closed:
+                self._release_slot()
+                if self._closed:
+                    raise PoolClosed(f"pool {self.name!r} is closed")
+                if last is None:  # the wait for a slot or a failed check used all the time
+                    raise PoolTimeout(
+                        f"pool {self.name!r} ({self.url.redacted}) reached its deadline "
+                        "before it could open a new connection"
+                    )
+                raise self._gave_up(attempts, started, last) from self._safe_cause(last)
+            attempts += 1
             try:
-                raw = self.backend.connect()
+                raw = self.backend.connect(timeout=left)
             except Exception as exc:
                 with self._lock:
                     self._connect_errors += 1
+                hint = self.backend.rejection_hint(exc)
+                if hint is not None:
+                    self._release_slot()
+                    raise ConnectionRejected(
+                        f"{self._connect_error(exc)}. Not retried, it would fail the same "
+                        f"way: {hint}"
+                    ) from self._safe_cause(exc)
                 if self.backend.error_info(exc) is None and not isinstance(exc, OSError):
                     self._release_slot()
                     raise
-                if time.monotonic() + delay > deadline or self._closed:
-                    self._release_slot()
-                    raise self._connect_error(exc) from self._safe_cause(exc)
-                logger.warning(
-                    "pool %r: connecting to %s failed, retrying in %.2fs: %s",
+                last = exc
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    continue  # no time for another attempt: the summary says it all
+                log = logger.warning if attempts == 1 else logger.debug
+                log(
+                    "pool %r: connecting to %s failed, retrying until the deadline "
+                    "(%.2fs left): %s",
                     self.name,
                     self.url.redacted,
-                    delay,
+                    left,
                     self._redact(exc),
                 )
-                time.sleep(delay)
+                time.sleep(min(delay, left))
                 delay = min(delay * 2, _RETRY_MAX_S)
                 continue
             conn = Connection(raw, self.backend, self._generation)
             with self._lock:
                 self._created += 1
                 self._taken.add(conn)
+            if attempts > 1:
+                logger.warning(
+                    "pool %r: connected to %s after %d attempts in %.2fs",
+                    self.name,
+                    self.url.redacted,
+                    attempts,
+                    time.monotonic() - started,
+                )
             return conn
 
     def _release_slot(self) -> None:
@@ -342,7 +387,7 @@ class Pool:
             self._size -= 1
             self._serve(None)
 
-    def _usable(self, conn: Connection) -> bool:
+    def _usable(self, conn: Connection, deadline: float) -> bool:
         now = time.monotonic()
         if conn._generation != self._generation:
             return False
@@ -362,7 +407,9 @@ class Pool:
             or self.backend.needs_ping(raw)
         ):
             try:
-                self.backend.ping(raw)
+                # Half the time left: a connection black-holed by a NAT or a firewall still
+                # leaves time to open a fresh one.
+                self.backend.ping(raw, timeout=max(0.0, deadline - now) / 2)
             except Exception:  # noqa: BLE001  (any failure means: replace it)
                 self._count_failed_check()
                 return False
@@ -398,8 +445,12 @@ class Pool:
                     self._size += 1
                 try:
                     conn = self._open(time.monotonic() + self.timeout)
-                except Exception:  # noqa: BLE001  (logged; the next checkout retries)
-                    logger.warning("pool %r: could not refill to min_size", self.name)
+                except PoolClosed:
+                    return  # closed while connecting: nothing to refill any more
+                except Exception as exc:  # noqa: BLE001  (logged; the next checkout retries)
+                    logger.warning(
+                        "pool %r: could not refill to min_size: %s", self.name, self._redact(exc)
+                    )
                     return
                 self.putconn(conn)
         finally:
@@ -415,10 +466,17 @@ class Pool:
         # Chain the driver error only when its text holds no secret to leak in a traceback.
         return exc if self._redact(exc) == str(exc).strip() else None
 
-    def _connect_error(self, exc: BaseException) -> ConnectionFailed:
-        return ConnectionFailed(
-            f"pool {self.name!r} could not connect to {self.url.redacted}: {self._redact(exc)}"
+    def _connect_error(self, exc: BaseException) -> str:
+        return f"pool {self.name!r} could not connect to {self.url.redacted}: {self._redact(exc)}"
+
+    def _gave_up(self, attempts: int, started: float, last: BaseException) -> ConnectionFailed:
+        """The summary of a retry that ran out of time: logged once, and raised."""
+        summary = (
+            f"{self._connect_error(last)} (gave up at the deadline after {attempts} "
+            f"attempt{'s' if attempts > 1 else ''} in {time.monotonic() - started:.2f}s)"
         )
+        logger.warning("%s", summary)
+        return ConnectionFailed(summary)
 
     def _timeout_message(self, waited: float) -> str:
         s = self.stats()
@@ -465,8 +523,10 @@ class Pool:
         start = time.perf_counter()
         error: str | None = None
         try:
-            with self.connection(timeout=min(timeout, self.timeout)) as conn:
-                self.backend.ping(conn.raw)
+            wait = min(timeout, self.timeout)
+            deadline = time.monotonic() + wait
+            with self.connection(timeout=wait) as conn:
+                self.backend.ping(conn.raw, timeout=max(0.0, deadline - time.monotonic()))
         except Exception as exc:  # noqa: BLE001  (reported, not raised)
             error = f"{type(exc).__name__}: {self._redact(exc)}"
         return {

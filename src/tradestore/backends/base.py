@@ -37,8 +37,10 @@ class Backend(ABC):
         self.query_timeout = query_timeout
 
     @abstractmethod
-    def connect(self) -> Any:
-        """Open a new raw connection in autocommit mode, configured for the kit."""
+    def connect(self, timeout: float | None = None) -> Any:
+        """Open a new raw connection in autocommit mode, configured for the kit; succeed or
+        raise within `timeout` seconds (None: the backend's own bound), whatever the server
+        or a lock holder does."""
 
     @abstractmethod
     def is_broken(self, raw: Any) -> bool:
@@ -50,8 +52,10 @@ class Backend(ABC):
         should look at, e.g. the server sent a termination notice."""
 
     @abstractmethod
-    def ping(self, raw: Any) -> None:
-        """One round trip; raises the driver's error when the connection does not answer."""
+    def ping(self, raw: Any, timeout: float | None = None) -> None:
+        """One round trip; raises the driver's error when the connection does not answer
+        within `timeout` seconds (None: the backend's own bound). After a timeout the
+        connection is unusable: discard it."""
 
     @abstractmethod
     def in_transaction(self, raw: Any) -> bool:
@@ -72,6 +76,12 @@ class Backend(ABC):
     @abstractmethod
     def error_info(self, exc: BaseException) -> DriverErrorInfo | None:
         """Interpret a driver exception; None when `exc` is not the driver's."""
+
+    def rejection_hint(self, exc: BaseException) -> str | None:
+        """When `exc`, raised by `connect`, means the database refused the connection for a
+        reason retrying cannot cure (wrong password, unknown database...): what to check.
+        None when the failure may pass (refused port, reset, timeout): worth retrying."""
+        return None
 
     def arm_timeout(self, raw: Any) -> None:  # noqa: B027  (PostgreSQL times out server-side)
         """Start the statement-timeout clock for the statement about to run on `raw`."""

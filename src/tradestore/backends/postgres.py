@@ -2,46 +2,97 @@
 
 Connections run in autocommit mode: a lone statement is its own transaction with no extra
 BEGIN/COMMIT round trips, and the kit opens explicit transactions (``BEGIN``/savepoints) when
-a caller asks for one. Python dicts are sent as ``jsonb``.
+a caller asks for one. Python dicts are sent as ``jsonb``. Connecting and pinging end by the
+caller's deadline (see `postgres_deadline`).
+
+A failed connection says why only in words (libpq exposes no SQLSTATE for it), so the
+failures retrying cannot cure are recognised by the server's and libpq's English messages.
+A server whose `lc_messages` is another language gets its rejections retried until the pool
+timeout, as every connection failure was before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import JsonbDumper
 
 from tradestore.backends.base import Backend, DriverErrorInfo
+from tradestore.backends.postgres_deadline import connect_within, ping_within
 
 _DISCONNECT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _QUERY_CANCELED = "57014"
-_CONNECT_TIMEOUT_S = 10
+# The bound of a connect or a ping whose caller gives none (the pool always gives one).
+_DEFAULT_TIMEOUT_S = 10.0
+
+# Connection failures retrying cannot cure, by their words, with what to check. Anything else
+# (refused, reset, timed out, "starting up", "too many clients", DNS) is worth retrying.
+_REJECTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"authentication failed|no password supplied|pg_hba\.conf|channel binding"
+            r"|authentication method requirement"
+        ),
+        "check the user and password in the URL (and the server's pg_hba.conf)",
+    ),
+    (
+        re.compile(r'(role|database) "[^"]*" does not exist'),
+        "check the user and database names in the URL",
+    ),
+    (
+        re.compile(
+            r"is not permitted to log in|permission denied for database|CONNECT privilege"
+            r"|is not currently accepting connections"
+        ),
+        "the role needs LOGIN and CONNECT on the database",
+    ),
+    (
+        re.compile(r"does not support SSL|certificate|private key|GSSAPI|does not match host"),
+        "check sslmode (and the certificates) in the URL against the server's SSL setup",
+    ),
+    (
+        re.compile(
+            r"invalid value for parameter|unrecognized configuration parameter"
+            r"|permission denied to set parameter|invalid connection option"
+            r"|invalid URI query parameter|invalid \w+ value|invalid port number"
+        ),
+        "fix the option in the URL",
+    ),
+)
 
 
 class PostgresBackend(Backend):
     dialect = "postgresql"
     paramstyle = "pyformat"
 
-    def connect(self) -> psycopg.Connection[Any]:
+    def connect(self, timeout: float | None = None) -> psycopg.Connection[Any]:
         options: list[str] = []
         if self.url.schema:
             # Only the named schema: tests and tenants cannot see each other's tables.
             options.append(f"-c search_path={self.url.schema}")
         if self.query_timeout:
             options.append(f"-c statement_timeout={int(self.query_timeout * 1000)}")
-        kwargs: dict[str, Any] = {"autocommit": True}
-        if "connect_timeout" not in self.url.options:
-            kwargs["connect_timeout"] = _CONNECT_TIMEOUT_S
-        if options:
-            kwargs["options"] = " ".join(options)
-        raw: psycopg.Connection[Any] = psycopg.connect(self.url.conninfo(), **kwargs)
+        conninfo = make_conninfo(self.url.conninfo(), options=" ".join(options) or None)
+        raw = connect_within(conninfo, self._bound(timeout))
+        raw.autocommit = True
         raw.adapters.register_dumper(dict, JsonbDumper)
         return raw
+
+    def _bound(self, timeout: float | None) -> float:
+        """`timeout`, shortened by the URL's own ``connect_timeout`` when that is shorter."""
+        bound = _DEFAULT_TIMEOUT_S if timeout is None else timeout
+        given = self.url.options.get("connect_timeout", "")
+        with contextlib.suppress(ValueError):
+            if float(given) > 0:  # libpq: zero or less means no limit of its own
+                bound = min(bound, float(given))
+        return bound
 
     def is_broken(self, raw: psycopg.Connection[Any]) -> bool:
         return raw.closed or raw.broken
@@ -55,8 +106,8 @@ class PostgresBackend(Backend):
             return True
         return bool(readable)
 
-    def ping(self, raw: psycopg.Connection[Any]) -> None:
-        raw.execute("SELECT 1")
+    def ping(self, raw: psycopg.Connection[Any], timeout: float | None = None) -> None:
+        ping_within(raw, _DEFAULT_TIMEOUT_S if timeout is None else timeout)
 
     def in_transaction(self, raw: psycopg.Connection[Any]) -> bool:
         return raw.pgconn.transaction_status in (
@@ -111,3 +162,11 @@ class PostgresBackend(Backend):
             timed_out=sqlstate == _QUERY_CANCELED,
             integrity=isinstance(exc, psycopg.IntegrityError),
         )
+
+    def rejection_hint(self, exc: BaseException) -> str | None:
+        if isinstance(exc, psycopg.ProgrammingError):
+            return "fix the option in the URL"  # a malformed conninfo, refused before sending
+        if not isinstance(exc, psycopg.OperationalError):
+            return None
+        message = str(exc)
+        return next((hint for words, hint in _REJECTIONS if words.search(message)), None)

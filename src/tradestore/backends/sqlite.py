@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 import time
@@ -75,28 +76,37 @@ class SqliteBackend(Backend):
         """The database file, or the in-memory database's name."""
         return self.target
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, wait_ms: int | None = None) -> sqlite3.Connection:
+        """Open and configure a connection. Setting WAL up may wait on another connection's
+        lock: `wait_ms` bounds that wait (a checkout's deadline), then busy_timeout applies."""
+        busy_ms = self.busy_timeout_ms if wait_ms is None else min(wait_ms, self.busy_timeout_ms)
         raw = sqlite3.connect(
             self.target,
-            timeout=self.busy_timeout_ms / 1000,
+            timeout=busy_ms / 1000,
             isolation_level=None,
             check_same_thread=False,
             uri=self.target.startswith("file:"),
             cached_statements=256,
         )
-        raw.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
-        raw.execute("PRAGMA foreign_keys = ON")
-        if not self.url.is_memory:
-            raw.execute("PRAGMA journal_mode = WAL")
-        if self.synchronous in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raw.execute(f"PRAGMA synchronous = {self.synchronous}")
-        install_functions(raw)
+        try:
+            raw.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            raw.execute("PRAGMA foreign_keys = ON")
+            if not self.url.is_memory:
+                raw.execute("PRAGMA journal_mode = WAL")
+            if self.synchronous in ("OFF", "NORMAL", "FULL", "EXTRA"):
+                raw.execute(f"PRAGMA synchronous = {self.synchronous}")
+            if busy_ms != self.busy_timeout_ms:
+                raw.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+            install_functions(raw)
+        except BaseException:
+            raw.close()
+            raise
         return raw
 
-    def _open_file(self) -> sqlite3.Connection:
+    def _open_file(self, wait_ms: int | None) -> sqlite3.Connection:
         writable = self._writable()
         try:
-            raw = self._open()
+            raw = self._open(wait_ms)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorname != "SQLITE_CANTOPEN" or self._writable():
                 raise
@@ -122,8 +132,9 @@ class SqliteBackend(Backend):
             return os.access(self.target, os.W_OK)
         return os.access(os.path.dirname(self.target) or ".", os.W_OK)
 
-    def connect(self) -> sqlite3.Connection:
-        raw = self._open() if self.url.is_memory else self._open_file()
+    def connect(self, timeout: float | None = None) -> sqlite3.Connection:
+        wait_ms = None if timeout is None else max(1, math.ceil(timeout * 1000))
+        raw = self._open(wait_ms) if self.url.is_memory else self._open_file(wait_ms)
         if self.query_timeout:
             deadline = _Deadline()
             raw.set_progress_handler(deadline.expired, _PROGRESS_STEPS)
@@ -148,8 +159,8 @@ class SqliteBackend(Backend):
     def needs_ping(self, raw: sqlite3.Connection) -> bool:
         return False
 
-    def ping(self, raw: sqlite3.Connection) -> None:
-        raw.execute("SELECT 1").fetchone()
+    def ping(self, raw: sqlite3.Connection, timeout: float | None = None) -> None:
+        raw.execute("SELECT 1").fetchone()  # touches no file and takes no lock: cannot wait
 
     def in_transaction(self, raw: sqlite3.Connection) -> bool:
         return raw.in_transaction
@@ -179,6 +190,14 @@ class SqliteBackend(Backend):
         if self._anchor is not None:
             self.close(self._anchor)
             self._anchor = None
+
+    def rejection_hint(self, exc: BaseException) -> str | None:
+        name = getattr(exc, "sqlite_errorname", None)
+        if name == "SQLITE_NOTADB":
+            return f"{self.target} is not a SQLite database: check the path in the URL"
+        if name == "SQLITE_CORRUPT":
+            return f"{self.target} is corrupt: restore it from a backup"
+        return None  # locked, busy, unwritable for now: worth retrying
 
     def error_info(self, exc: BaseException) -> DriverErrorInfo | None:
         if not isinstance(exc, sqlite3.Error):
