@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///data/tradestore.db
 export DATABASE_URL
 
-.PHONY: venv demo test lint typecheck format clean
+.PHONY: venv demo test test-nightly lint typecheck format clean
 .PHONY: migrate rollback migrations-status migration
 .PHONY: stubs check-sql
 .PHONY: bench
@@ -26,6 +26,11 @@ demo: venv ## run the demo bot on the embedded SQLite default (or DATABASE_URL)
 
 test: venv ## run the test suite (PostgreSQL from TEST_DATABASE_URL or testcontainers)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Every hypothesis test (pytest marks them `hypothesis`) with fresh random seeds and 20 times
+# its examples: slower than `make test` (minutes), finds what the fixed CI examples cannot.
+test-nightly: venv ## the property tests, random seeds, 20x the examples (for a nightly job)
+	TRADESTORE_HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -m hypothesis --hypothesis-show-statistics $(PYTEST_ARGS)
 
 lint: venv ## ruff + mypy --strict
 	$(BIN)/ruff check src tests benchmarks tools

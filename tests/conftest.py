@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 import pytest
 
+import hypothesis_profiles
 from tradestore import Pool, load_queries, migrate
 from tradestore.models import Portfolio
 from tradestore.repositories import Repositories, bind_all
 from tradestore.scope import DbScope
 
 REQUIRE_POSTGRES = os.environ.get("TRADESTORE_REQUIRE_POSTGRES") == "1"
+# Before any test module is imported: their hypothesis settings derive from this profile.
+HYPOTHESIS_PROFILE = hypothesis_profiles.load()
+
+
+def pytest_report_header() -> str:
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE} (tests/hypothesis_profiles.py)"
 
 
 def _docker_answers() -> bool:
@@ -48,27 +55,38 @@ def _container_url(stack: list[Any]) -> str | None:
     return url
 
 
+def skip_or_fail_without_postgres(reason: str) -> NoReturn:
+    """Skip saying why; under TRADESTORE_REQUIRE_POSTGRES=1 (CI) FAIL instead, so a test that
+    cannot have the PostgreSQL it needs is never silently left out of a CI run."""
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"{reason} (TRADESTORE_REQUIRE_POSTGRES=1: PostgreSQL tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_unavailable() -> Callable[[str], NoReturn]:
+    """For a test that needs more of the server than a connection (a role, a password):
+    call it with the reason to skip, or to fail in CI."""
+    return skip_or_fail_without_postgres
+
+
 @pytest.fixture(scope="session")
 def postgres_base_url() -> Iterator[str]:
     """A PostgreSQL URL for the session, or a skip (a failure in CI) saying why not."""
     stack: list[Any] = []
     url = os.environ.get("TEST_DATABASE_URL") or _container_url(stack)
-    reason = (
-        "no PostgreSQL: set TEST_DATABASE_URL=postgresql://user@host:5432/db "
-        "or run a Docker engine for testcontainers"
-    )
     if not url:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"{reason} (TRADESTORE_REQUIRE_POSTGRES=1: PostgreSQL is required)")
-        pytest.skip(reason)
+        skip_or_fail_without_postgres(
+            "no PostgreSQL: set TEST_DATABASE_URL=postgresql://user@host:5432/db "
+            "or run a Docker engine for testcontainers"
+        )
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        message = f"PostgreSQL at TEST_DATABASE_URL is unreachable: {type(exc).__name__}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail_without_postgres(
+            f"PostgreSQL at TEST_DATABASE_URL is unreachable: {type(exc).__name__}"
+        )
     yield url
     for container in stack:
         container.stop()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from deadlines import join_all
 from tradestore import Pool, migrate
 from tradestore.backends.sqlite_types import install_functions
 from tradestore.backup import (
@@ -115,13 +116,13 @@ def test_sqlite_backup_while_a_writer_inserts_is_consistent(
             except BaseException as exc:  # noqa: BLE001  (reported by the test)
                 errors.append(exc)
 
-        thread = threading.Thread(target=writer)
+        thread = threading.Thread(target=writer, daemon=True)
         thread.start()
         try:
             paths = [create_backup(pool, tmp_path / f"during-{i}.db") for i in range(5)]
         finally:
             stop.set()
-            thread.join()
+            join_all([thread])
         with pool.connection() as conn:
             final = conn.execute("SELECT COUNT(*) FROM ticks").fetchone()[0]
     assert not errors
@@ -262,7 +263,7 @@ def test_pg_dump_of_a_test_schema_lists_our_tables(pg_url: str, tmp_path: Path) 
     assert path.suffix == ".dump"
     assert path.read_bytes()[:5] == b"PGDMP"  # custom format
     listing = subprocess.run(
-        [str(PG_RESTORE), "-l", str(path)], capture_output=True, text=True, check=True
+        [str(PG_RESTORE), "-l", str(path)], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     schema = dict(p.split("=", 1) for p in pg_url.split("?", 1)[1].split("&"))["schema"]
     for table in ("trade_history", "equity_curve", "orders", "trades", "audit_logs"):

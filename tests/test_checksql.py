@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pydantic import BaseModel, Field
 
 from test_queries import FIXTURES, Fill, create_schema
 from tradestore import Pool
@@ -71,3 +74,33 @@ def test_cli_check_sql_exit_codes(sqlite_url: str, capsys: pytest.CaptureFixture
     bad = [str(FIXTURES / "broken"), "--models", "test_queries", "--url", url]
     assert main(["check-sql", *bad]) == 1
     assert "missing_field" in capsys.readouterr().err
+
+
+class NotedFill(BaseModel):
+    """A row model whose last two fields have defaults: one plain, one from a factory."""
+
+    id: int
+    symbol: str
+    note: str | None = None
+    meta: JsonObject = Field(default_factory=dict)
+
+
+def test_a_field_with_a_default_missing_from_the_select_is_reported(
+    db_url: str, tmp_path: Path
+) -> None:
+    # A default must not excuse a column the SELECT lost (a DBA's rename would turn into a
+    # silent None for every row): each defaulted field is named, on both backends.
+    (tmp_path / "noted.sql").write_text(
+        "-- name: noted_fill :one NotedFill\n"
+        "-- A fill without its note and meta columns.\n"
+        "SELECT id, symbol\n"
+        "FROM fills\n"
+        "WHERE id = :id;\n"
+    )
+    q = load_queries(tmp_path, models={"NotedFill": NotedFill}, echo=False, slow_query_ms=None)
+    problems = check_queries(q, schema_url(db_url))
+    assert sorted(p.message for p in problems) == [
+        "field meta of NotedFill is missing from the result",
+        "field note of NotedFill is missing from the result",
+    ], problems
+    assert {(p.query, p.where) for p in problems} == {("noted_fill", f"{tmp_path / 'noted.sql'}:1")}

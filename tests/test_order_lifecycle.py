@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from deadlines import join_all
 from tradestore import load_queries
 from tradestore.errors import (
     IllegalTransition,
@@ -250,7 +251,7 @@ def test_concurrent_fills_never_overfill(
 ) -> None:
     """Two threads fill 6 of the same 10: the order lock lets exactly one through."""
     order = submit(repos, portfolio, quantity=10)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)
     outcomes: list[str] = []
 
     def fill() -> None:
@@ -261,11 +262,10 @@ def test_concurrent_fills_never_overfill(
         except IllegalTransition:
             outcomes.append("refused")
 
-    threads = [threading.Thread(target=fill) for _ in range(2)]
+    threads = [threading.Thread(target=fill, daemon=True) for _ in range(2)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    join_all(threads)
     assert sorted(outcomes) == ["filled", "refused"]
     assert repos.orders.get(order.id).filled_quantity == Decimal(6)
     assert len(repos.trades.list(order_id=order.id)) == 1

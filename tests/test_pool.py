@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from deadlines import join_all
 from tradestore import (
     Pool,
     PoolClosed,
@@ -118,12 +120,11 @@ def test_waiter_gets_connection_when_one_is_returned(pool: Pool) -> None:
         with pool.connection(timeout=5) as conn:
             got.append(conn)
 
-    thread = threading.Thread(target=waiter)
+    thread = threading.Thread(target=waiter, daemon=True)
     thread.start()
-    while pool.stats().waiting == 0:
-        time.sleep(0.01)
+    wait_for_waiters(pool, 1)
     pool.putconn(held.pop())
-    thread.join(timeout=10)
+    join_all([thread], timeout=10)
     assert len(got) == 1
     for conn in held:
         pool.putconn(conn)
@@ -149,13 +150,12 @@ def test_waiters_are_served_first_come_first_served(db_url: str) -> None:
 
         threads = []
         for n, name in enumerate(["first", "second"], start=1):
-            threads.append(threading.Thread(target=take, args=(name,)))
+            threads.append(threading.Thread(target=take, args=(name,), daemon=True))
             threads[-1].start()
             wait_for_waiters(pool, n)
         pool.putconn(held)
         take("barger")  # gives back and asks again at once: joins the queue behind both
-        for thread in threads:
-            thread.join(timeout=10)
+        join_all(threads, timeout=10)
         assert order == ["first", "second", "barger"]
         assert pool.stats().timeouts == 0
 
@@ -171,13 +171,11 @@ def test_close_wakes_waiters_with_pool_closed(db_url: str) -> None:
         except PoolClosed as exc:
             errors.append(exc)
 
-    thread = threading.Thread(target=waiter)
+    thread = threading.Thread(target=waiter, daemon=True)
     thread.start()
-    while pool.stats().waiting == 0:
-        time.sleep(0.01)
+    wait_for_waiters(pool, 1)
     pool.close()
-    thread.join(timeout=10)
-    assert not thread.is_alive()
+    join_all([thread], timeout=10)
     assert len(errors) == 1
     pool.putconn(conn)  # returned after close: closed, not pooled
     assert pool.stats().size == 0
@@ -191,7 +189,7 @@ def test_stress_never_exceeds_max_size_nor_shares_a_connection(pool: Pool) -> No
     lock = threading.Lock()
     peak = 0
     failures: list[str] = []
-    barrier = threading.Barrier(threads)
+    barrier = threading.Barrier(threads, timeout=60)
     p = ph(pool)
 
     def worker(n: int) -> None:
@@ -213,12 +211,10 @@ def test_stress_never_exceeds_max_size_nor_shares_a_connection(pool: Pool) -> No
                 with lock:
                     in_use.discard(key)
 
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    workers = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(threads)]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join(timeout=120)
-    assert not any(w.is_alive() for w in workers), "deadlock: workers still running"
+    join_all(workers, timeout=120)  # a deadlock fails here
     assert failures == []
     assert 1 <= peak <= pool.max_size
     stats = pool.stats()
@@ -238,11 +234,10 @@ def test_concurrent_writers_lose_nothing(pool: Pool) -> None:
                     (n * 1000 + i, f"w{n}", Decimal("0.00000001") * i),
                 )
 
-    workers = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    workers = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(6)]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join()
+    join_all(workers)
     assert count_rows(pool) == 300
 
 
@@ -295,16 +290,16 @@ def test_health_check_reports_and_never_raises(db_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "knobs",
+    ("knobs", "message"),
     [
-        {"min_size": 3, "max_size": 2},
-        {"max_size": 0},
-        {"min_size": -1},
-        {"timeout": 0},
+        ({"min_size": 3, "max_size": 2}, "got min_size=3, max_size=2"),
+        ({"max_size": 0}, "got min_size=1, max_size=0"),
+        ({"min_size": -1}, "got min_size=-1, max_size=10"),
+        ({"timeout": 0}, "pool timeout must be positive, got 0"),
     ],
 )
-def test_invalid_knobs(sqlite_url: str, knobs: dict[str, float]) -> None:
-    with pytest.raises(PoolError):
+def test_invalid_knobs(sqlite_url: str, knobs: dict[str, float], message: str) -> None:
+    with pytest.raises(PoolError, match=re.escape(message)):
         Pool(sqlite_url, **knobs)  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from deadlines import join_all
 from tradestore import load_queries
 from tradestore.errors import IllegalTransition, IntegrityViolation, NotFound, StaleVersionError
 from tradestore.models import Account, Portfolio
@@ -84,13 +85,13 @@ def test_concurrent_writers_of_one_version_one_wins(repos: Repositories, scope: 
             locked.set()
             release.wait(timeout=10)
 
-    writer = threading.Thread(target=first_writer)
+    writer = threading.Thread(target=first_writer, daemon=True)
     writer.start()
     assert locked.wait(timeout=10)
     threading.Timer(0.2, release.set).start()  # let the second writer queue up behind it
     with pytest.raises(StaleVersionError, match=f"account {created.id}: version 1"):
         repos.accounts.update(created.id, version=1, cash_balance=2)
-    writer.join()
+    join_all([writer])
     assert repos.accounts.get(created.id).cash_balance == Decimal(1)
 
 

@@ -8,12 +8,19 @@ with DATABASE_ECHO on, migrations included) and no output of the ``tradestore`` 
 
 Why these tests prove it:
 
-- The password is real: the server (trust auth) accepts it, so every code path that connects,
-  queries, fails and logs runs with it inside the URL; each test first checks that the parsed
-  URL holds exactly that password, so a URL built wrong cannot make a test pass.
-- Three passwords: a plain one; a percent-escaped one (``p%40ss%3Aword``), which must show
-  neither as written nor decoded (``p@ss:word``); and one with a raw ``@`` (which urllib, and
-  so the kit, accepts), whose halves either side of the ``@`` must not show either.
+- The password is real: each secret logs in as a role of its own whose password it is
+  (created, or its password set, once per session), so every code path that connects,
+  queries, fails and logs runs with it inside the URL, on a trust server (CI's, where any
+  password would do) and on one that checks passwords (scram-sha-256, md5) alike. Each test
+  first checks that the parsed URL holds exactly that user and password and that the server
+  let that role in, so a URL built wrong cannot make a test pass. Where the roles cannot be
+  had (the test user may not create roles), the tests skip saying why, and FAIL under
+  TRADESTORE_REQUIRE_POSTGRES=1 (CI): they never drop out of a CI run unnoticed.
+- Four secrets: a plain password; a percent-escaped one (``p%40ss%3Aword``), which must show
+  neither as written nor decoded (``p@ss:word``); one with a raw ``@`` (which urllib, and so
+  the kit, accepts), whose halves either side of the ``@`` must not show either; and a plain
+  one behind a user name with a raw ``@`` (``tradestore_leak@desk``), where a redaction that
+  takes the user to end at the first ``@`` would find no password to hide.
 - Every surface is collected as text and searched for each form and distinctive piece of the
   password. Each surface that names the database must also show the redacted URL (``***`` and
   the host) and each command must do its job (exit code, output), so a surface that printed
@@ -26,21 +33,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import getpass
 import json
 import logging
 import os
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tradestore import Pool, TradeStore, load_settings, migrate
 from tradestore.errors import (
@@ -64,23 +73,43 @@ NO_SUCH_DB = "tradestore_no_such_db"
 
 @dataclass(frozen=True)
 class Secret:
-    """A password as written in the URL, as the server receives it, and what must never show."""
+    """A login role and its password: the password as written in the URL, as the server
+    receives it, and every piece of it that must never show."""
 
+    user: str
     in_url: str
     value: str
     pieces: tuple[str, ...]
 
 
 SECRETS = {
-    "plain": Secret("S3cr3t-pw-XYZ", "S3cr3t-pw-XYZ", ("S3cr3t-pw-XYZ", "S3cr3t", "pw-XYZ")),
+    "plain": Secret(
+        "tradestore_leak_plain",
+        "S3cr3t-pw-XYZ",
+        "S3cr3t-pw-XYZ",
+        ("S3cr3t-pw-XYZ", "S3cr3t", "pw-XYZ"),
+    ),
     "escaped": Secret(
+        "tradestore_leak_escaped",
         "p%40ss%3Aword",
         "p@ss:word",
         ("p%40ss%3Aword", "p@ss:word", "p%40ss", "ss%3Aword", "ss:word"),
     ),
     # A raw '@' inside the password: urllib splits the netloc at the LAST '@', so this URL is
     # accepted; a redaction that stops at the first '@' would leave "pw-XYZ" on show.
-    "raw-at": Secret("S3cr3t@pw-XYZ", "S3cr3t@pw-XYZ", ("S3cr3t@pw-XYZ", "S3cr3t", "pw-XYZ")),
+    "raw-at": Secret(
+        "tradestore_leak_raw_at",
+        "S3cr3t@pw-XYZ",
+        "S3cr3t@pw-XYZ",
+        ("S3cr3t@pw-XYZ", "S3cr3t", "pw-XYZ"),
+    ),
+    # A raw '@' inside the USER name: the user runs to the first ':', the password after it.
+    "raw-at-user": Secret(
+        "tradestore_leak@desk",
+        "Hunt3r2-Qv7w",
+        "Hunt3r2-Qv7w",
+        ("Hunt3r2-Qv7w", "Hunt3r2", "Qv7w"),
+    ),
 }
 
 
@@ -89,12 +118,38 @@ def secret(request: pytest.FixtureRequest) -> Secret:
     return SECRETS[str(request.param)]
 
 
-def with_password(url: str, secret: Secret) -> str:
-    """`url` with `secret` as its password (the user kept; the OS user when there is none)."""
+@pytest.fixture(scope="session")
+def leak_roles(postgres_base_url: str, postgres_unavailable: Callable[[str], NoReturn]) -> None:
+    """Each secret's login role, created if missing, its password set to that secret.
+
+    Idempotent and safe for concurrent sessions on one server: roles are cluster-wide, so
+    the check and the CREATE/ALTER run under one advisory lock, and every session sets the
+    same passwords. The roles are kept (they own nothing outside the tests' schemas).
+    """
+    try:
+        with psycopg.connect(postgres_base_url, autocommit=True) as admin, admin.transaction():
+            admin.execute("SELECT pg_advisory_xact_lock(hashtext('tradestore leak roles'))")
+            for s in SECRETS.values():
+                found = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (s.user,))
+                verb = "ALTER" if found.fetchone() else "CREATE"
+                admin.execute(
+                    sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
+                        sql.SQL(verb), sql.Identifier(s.user), sql.Literal(s.value)
+                    )
+                )
+    except psycopg.Error as exc:
+        postgres_unavailable(
+            "the password-leak tests need login roles with known passwords, and the "
+            f"TEST_DATABASE_URL user cannot create them ({type(exc).__name__}: "
+            f"{str(exc).strip()}): give it CREATEROLE"
+        )
+
+
+def with_login(url: str, secret: Secret) -> str:
+    """`url` logging in as `secret`'s role with its password (both raw, as a user writes them)."""
     parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0] if at else getpass.getuser()
-    return urlunsplit(parts._replace(netloc=f"{user}:{secret.in_url}@{hostport}"))
+    hostport = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{secret.user}:{secret.in_url}@{hostport}"))
 
 
 def replace_netloc_part(url: str, *, port: int | None = None, database: str | None = None) -> str:
@@ -110,16 +165,33 @@ def replace_netloc_part(url: str, *, port: int | None = None, database: str | No
 
 
 @pytest.fixture
-def secret_url(pg_url: str, secret: Secret) -> str:
-    """This test's schema, reached through a URL holding `secret` as its password."""
-    url = with_password(pg_url, secret)
-    assert parse_url(url).password == secret.value  # the password really is in the URL
+def secret_url(
+    leak_roles: None,
+    postgres_base_url: str,
+    pg_url: str,
+    pg_schema: str,
+    secret: Secret,
+    postgres_unavailable: Callable[[str], NoReturn],
+) -> str:
+    """This test's schema, reached as `secret`'s role through a URL holding its password."""
+    url = with_login(pg_url, secret)
+    parsed = parse_url(url)  # the user and password really are in the URL, as meant
+    assert (parsed.username, parsed.password) == (secret.user, secret.value)
+    with psycopg.connect(postgres_base_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
+                sql.Identifier(pg_schema), sql.Identifier(secret.user)
+            )
+        )
     try:
-        with psycopg.connect(parse_url(url).conninfo(), connect_timeout=5):
-            pass
+        with psycopg.connect(parsed.conninfo(), connect_timeout=5) as conn:
+            who = conn.execute("SELECT current_user").fetchone()
     except psycopg.OperationalError as exc:
-        # Trust auth ignores the password; a server that checks it cannot run these tests.
-        pytest.skip(f"the server refused an arbitrary password ({type(exc).__name__})")
+        postgres_unavailable(
+            f"the server refused role {secret.user!r} with its password "
+            f"({type(exc).__name__}; pg_hba.conf may not let it in)"
+        )
+    assert who == (secret.user,)  # logged in as the role, so the password was the one used
     return url
 
 
@@ -329,7 +401,7 @@ def test_malformed_urls_are_refused_without_the_password(
     secret: Secret, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for template in MALFORMED:
-        url = template.format(user="trader", pw=secret.in_url, host="127.0.0.1")
+        url = template.format(user=secret.user, pw=secret.in_url, host="127.0.0.1")
         with pytest.raises(DatabaseURLError) as direct:
             parse_url(url)
         with pytest.raises(DatabaseURLError) as pooled:
@@ -348,8 +420,8 @@ def test_a_raw_hash_or_question_mark_in_the_password_is_refused_without_it(mark:
     # urllib ends the netloc at a raw '#' or '?', so it reads the password's first half as
     # the port, and its message quotes it ("Port could not be cast to integer value as
     # 'S3cr3t'"): the kit says what is wrong in words of its own instead.
-    secret = Secret(f"S3cr3t{mark}pw-XYZ", f"S3cr3t{mark}pw-XYZ", ("S3cr3t", "pw-XYZ"))
-    url = f"postgresql://trader:{secret.in_url}@127.0.0.1:5432/test"
+    secret = Secret("trader", f"S3cr3t{mark}pw-XYZ", f"S3cr3t{mark}pw-XYZ", ("S3cr3t", "pw-XYZ"))
+    url = f"postgresql://{secret.user}:{secret.in_url}@127.0.0.1:5432/test"
     with pytest.raises(DatabaseURLError) as info:
         parse_url(url)
     assert_hidden(secret, exception_text(info.value), f"parse_url with a raw {mark!r}")
@@ -486,8 +558,8 @@ def test_cli_output_never_shows_the_password(
 
     closed_port = replace_netloc_part(secret_url, port=1)
     no_such_db = replace_netloc_part(secret_url, database=NO_SUCH_DB)
-    port_typo = MALFORMED[0].format(user="trader", pw=secret.in_url, host="127.0.0.1")
-    no_scheme = MALFORMED[-2].format(user="trader", pw=secret.in_url, host="127.0.0.1")
+    port_typo = MALFORMED[0].format(user=secret.user, pw=secret.in_url, host="127.0.0.1")
+    no_scheme = MALFORMED[-2].format(user=secret.user, pw=secret.in_url, host="127.0.0.1")
     fast = ("--timeout", "0.5")
     # The rest only read (or fail): run them side by side, each in its own process.
     named = {

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from tradestore.errors import SqlFileError
 from tradestore.sqlfile import (
     Cardinality,
@@ -169,7 +170,7 @@ _OPAQUE = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_TEXT)
 def test_fuzz_never_crashes(sql: str) -> None:
     found = scan(sql)
@@ -178,7 +179,7 @@ def test_fuzz_never_crashes(sql: str) -> None:
     render(sql, found.params, "%s", escape_percent=True)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(_OPAQUE, st.sampled_from([" :p ", " x ", "::int ", " 1 "]))))
 def test_fuzz_never_finds_parameters_in_strings_or_comments(parts: list[str]) -> None:
     sql = "SELECT " + " ".join(parts)

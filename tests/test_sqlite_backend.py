@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from deadlines import join_all
 from tradestore import Pool
 
 
@@ -61,11 +62,10 @@ def test_memory_database_across_threads() -> None:
                 with pool.transaction() as conn:
                     conn.execute("INSERT INTO hits VALUES (?)", (i,))
 
-        threads = [threading.Thread(target=hit) for _ in range(4)]
+        threads = [threading.Thread(target=hit, daemon=True) for _ in range(4)]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join()
+        join_all(threads)
         with pool.connection() as conn:
             assert conn.execute("SELECT COUNT(*) FROM hits").fetchone()[0] == 80
 

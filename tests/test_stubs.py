@@ -48,6 +48,7 @@ def test_parameter_and_return_types_from_postgres(pg_url: str) -> None:
         capture_output=True,
         text=True,
         check=True,
+        timeout=60,
     )
     assert formatted.stdout == text
 

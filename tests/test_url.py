@@ -135,3 +135,56 @@ def test_odd_passwords_found_by_fuzzing_are_not_shown(url: str, password: str) -
         parse_url(url)
     assert password not in str(info.value)
     assert "***" in str(info.value)
+
+
+# A raw '@' in the user name: urllib splits the netloc at its LAST '@' and the userinfo at its
+# FIRST ':', so the user is "bot@desk" and the password "hunter2".
+RAW_AT_USER = "postgresql://bot@desk:hunter2@db/x"
+
+
+def test_repr_hides_the_password_when_the_user_name_holds_a_raw_at() -> None:
+    url = parse_url(RAW_AT_USER)
+    assert (url.username, url.password, url.host) == ("bot@desk", "hunter2", "db")
+    for shown in (repr(url), str(url), url.redacted, f"{url}"):
+        assert shown.count("postgresql://bot@desk:***@db/x") == 1, shown
+        assert "hunter2" not in shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        RAW_AT_USER,
+        "connect to postgresql://bot@desk:hunter2@db:5432/x?sslmode=require failed",
+        "postgresql://a@b@c:hunter2@db/x",
+    ],
+)
+def test_redact_finds_the_password_after_a_user_name_with_a_raw_at(url: str) -> None:
+    # No secret passed: the pattern alone must find it (error messages are redacted so, where
+    # no password has been parsed yet).
+    shown = redact(url)
+    assert "hunter2" not in shown
+    assert ":***@db" in shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bot@desk:hunter2@db:notaport/x",
+        "postgresql://bot@desk:hunter2@db/x#fragment",
+        "postgresql://bot@desk:hunter2@[db/x",
+        "sqlite://bot@desk:hunter2@db/x",
+        "mysql://bot@desk:hunter2@db/x",
+    ],
+)
+def test_a_malformed_url_with_a_raw_at_in_the_user_never_shows_the_password(url: str) -> None:
+    with pytest.raises(DatabaseURLError) as info:
+        parse_url(url)
+    assert "hunter2" not in f"{info.value}{info.value!r}"
+    assert "***" in str(info.value)
+
+
+def test_a_url_without_a_password_is_shown_whole() -> None:
+    # The other side of the pattern: a port after a raw-'@' user is not taken for a password.
+    for text in ("postgresql://bot@desk@db:5432/x", "postgresql://bot@db:5432/x"):
+        assert redact(text) == text
+        assert str(parse_url(text)) == text

@@ -34,6 +34,7 @@ def test_wheel_installs_and_loads_builtin_queries(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
         cwd=tmp_path,
+        timeout=600,  # may fetch the build backend from the package index
     )
     (wheel,) = dist.glob("tradestore-*.whl")
     env_dir = tmp_path / "venv"
@@ -44,9 +45,15 @@ def test_wheel_installs_and_loads_builtin_queries(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
         cwd=tmp_path,
+        timeout=600,
     )
     probe = subprocess.run(
-        [str(python), "-c", PROBE], check=True, capture_output=True, text=True, cwd=tmp_path
+        [str(python), "-c", PROBE],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
     )
     loaded, files = (int(n) for n in probe.stdout.split())
     source_files = sorted((ROOT / "sql").rglob("*.sql"))

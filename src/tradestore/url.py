@@ -20,11 +20,12 @@ Dialect = Literal["postgresql", "sqlite"]
 
 _POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3"}
 _SQLITE_SCHEMES = {"sqlite", "sqlite3"}
-# The password runs to the last '@' of the URL: a raw '@' or '/' inside a password must not
-# leave the part after it on show. (An '@' later in a path or query hides a little more than
-# the password: hiding too much is the safe side.)
+# Read as urllib reads it: the user runs to the first ':' (a raw '@' in it, as in
+# "bot@desk:pw@db", is still the user's) and the password to the last '@' of the URL, so a raw
+# '@' or '/' inside a password must not leave the part after it on show. (An '@' later in a
+# path or query hides a little more than the password: hiding too much is the safe side.)
 _PASSWORD_IN_URL = re.compile(
-    r"(?P<head>[a-z0-9+.-]+://[^:/@\s]*:)(?P<pw>(?:[^@\s]*@(?=[^@\s]*@))*[^@\s]*)(?P<at>@)",
+    r"(?P<head>[a-z0-9+.-]+://[^:/\s]*:)(?P<pw>(?:[^@\s]*@(?=[^@\s]*@))*[^@\s]*)(?P<at>@)",
     re.I,
 )
 _PASSWORD_IN_DSN = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)

@@ -67,7 +67,7 @@ def big_signal() -> TradeSignal:
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, check=False)
+    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
 
 
 @pytest.fixture

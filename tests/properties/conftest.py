@@ -9,7 +9,9 @@ count comparison is taken around one example's own call.
 
 Settings come from the ``tradestore-properties`` profile (no deadline: a PostgreSQL round
 trip's time is not the property under test), applied per test rather than loaded globally so
-the rest of the suite keeps its own hypothesis settings.
+the rest of the suite keeps its own hypothesis settings. It derives from the run's profile
+(``tests/hypothesis_profiles.py``: derandomized in CI, random and 20 times the examples in
+`make test-nightly`); budgets are written as ``examples(n)`` so that they scale with it.
 """
 
 from __future__ import annotations
@@ -22,15 +24,16 @@ import psycopg
 import pytest
 from hypothesis import settings
 
+from hypothesis_profiles import examples
 from tradestore import TradeStore
 
 PROFILE = "tradestore-properties"
 settings.register_profile(PROFILE, deadline=None, print_blob=True)
 
-ROUND_TRIPS = settings(settings.get_profile(PROFILE), max_examples=100)
+ROUND_TRIPS = settings(settings.get_profile(PROFILE), max_examples=examples(100))
 """For properties that write and read back real rows (per backend)."""
 
-REJECTIONS = settings(settings.get_profile(PROFILE), max_examples=50)
+REJECTIONS = settings(settings.get_profile(PROFILE), max_examples=examples(50))
 """For properties about input that must be refused (per backend)."""
 
 

@@ -38,6 +38,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from hypothesis_profiles import examples
 from tradestore import DatabaseURLError, TradeStore, load_queries, parse_url
 from tradestore.errors import QueryError, SqlFileError, TradestoreError
 from tradestore.inputs import MAX_JSON_BYTES, MAX_TEXT_CHARS
@@ -382,7 +383,8 @@ def test_json_at_the_limit_is_stored_and_one_byte_more_is_not(store: TradeStore)
     row = store.log_iteration({"iteration_number": 7, "errors": at_limit})
     assert row is not None
     assert row.errors == at_limit
-    with no_sql(store), pytest.raises(ValidationError, match="errors"):
+    too_big = "errors is 65537 bytes as JSON, more than the limit of 65536 bytes"
+    with no_sql(store), pytest.raises(ValidationError, match=too_big):
         store.log_iteration({"iteration_number": 7, "errors": ["a" * (MAX_JSON_BYTES - 3)]})
 
 
@@ -430,7 +432,7 @@ def test_one_bad_item_fails_the_whole_batch_before_sql(
         assert store.get_trade(cid) is None
 
 
-@settings(settings.get_profile(PROFILE), max_examples=25)
+@settings(settings.get_profile(PROFILE), max_examples=examples(25))
 @given(head=_GOOD_BATCH, tail=_GOOD_BATCH, within=st.booleans())
 def test_a_batch_the_database_refuses_leaves_no_row(
     store: TradeStore, head: list[dict[str, Any]], tail: list[dict[str, Any]], within: bool
@@ -475,6 +477,9 @@ _MALFORMED_URLS = [
     "postgresql://trader:{pw}@[not-an-ip]/trading",
     "postgresql://trader:{pw}@db.example/trading#replica",
     "sqlite://trader:{pw}@db.example/trading.db",
+    # A raw '@' in the user name: the password still starts after the first ':'.
+    "postgresql://bot@desk:{pw}@db.example:port/trading",
+    "postgresql://bot@desk:{pw}@db.example/trading#replica",
 ]
 # Accepted by the kit (libpq reads an empty host as the local socket): must not show it either.
 _ODD_BUT_VALID = [
@@ -521,7 +526,7 @@ def check_url(template: str, password: str, *, encoded: bool) -> None:
 _NO_BLANK = st.characters(codec="utf-8").filter(lambda c: not c.isspace())
 
 
-@settings(settings.get_profile(PROFILE), max_examples=300)
+@settings(settings.get_profile(PROFILE), max_examples=examples(300))
 @given(
     template=st.sampled_from(_MALFORMED_URLS + _ODD_BUT_VALID),
     password=st.text(_NO_BLANK, min_size=4, max_size=24),
@@ -537,7 +542,7 @@ def test_a_bad_database_url_never_shows_its_password(
     check_url(template, password, encoded=encoded)
 
 
-@settings(settings.get_profile(PROFILE), max_examples=50)
+@settings(settings.get_profile(PROFILE), max_examples=examples(50))
 @given(
     template=st.sampled_from(_MALFORMED_URLS + _ODD_BUT_VALID),
     head=st.text(_NO_BLANK, min_size=4, max_size=10),
@@ -603,7 +608,7 @@ _SQL_LINES = st.sampled_from(
 _GARBAGE = st.lists(st.one_of(_SQL_LINES, st.text(max_size=30)), max_size=12)
 
 
-@settings(settings.get_profile(PROFILE), max_examples=200)
+@settings(settings.get_profile(PROFILE), max_examples=examples(200))
 @given(portable=_GARBAGE, override=st.none() | _GARBAGE)
 def test_any_sql_folder_loads_or_raises_sql_file_error_naming_file_and_line(
     portable: list[str], override: list[str] | None
