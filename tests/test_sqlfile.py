@@ -208,15 +208,16 @@ def test_invisible_blanks_between_blocks_are_blank(blank: str) -> None:
         (
             "-- name: a :one\nSELECT 1,\n    2\n-- name: b :one\nSELECT 2;",
             r"^f\.sql:4: this '-- name:' line is inside the statement that starts at f\.sql:2, "
-            r"which has no ';' yet: end that statement with ';' first$",
+            r"which has no ';' yet: end that statement with ';' first, or, if this line is a "
+            r"comment inside it, do not write it as a block header$",
         ),
         (
             "-- name: a :one\n-- doc\nSELECT (1,\n  2;\n-- name: b :one\nSELECT 2;",
-            r"^f\.sql:5: .* starts at f\.sql:3, .*\(the '\(' at f\.sql:3 is never closed\)",
+            r"^f\.sql:5: .* starts at f\.sql:3, .*\(the '\(' at f\.sql:3 is still open\)",
         ),
         (
             "-- name: a :exec\n" + _ATOMIC.replace("\nEND", "") + ";\n-- name: b :one\nSELECT 2;",
-            r"^f\.sql:6: .* starts at f\.sql:2, .*\(the BEGIN at f\.sql:4 is never closed\)",
+            r"^f\.sql:6: .* starts at f\.sql:2, .*\(the BEGIN at f\.sql:4 is still open\)",
         ),
         (
             "-- name: a :one\nSELECT $$ 1;\n-- name: b :one\nSELECT 2;",

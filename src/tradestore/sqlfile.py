@@ -105,8 +105,8 @@ class _Lines:
         return f"{self.path}:{self.at(offset)}"
 
 
-def _never_closed(lines: _Lines, opening: Opening, base: int) -> str:
-    return f"the {opening.what} at {lines.where(base + opening.offset)} is never closed"
+def _describe(lines: _Lines, opening: Opening, base: int, state: str) -> str:
+    return f"the {opening.what} at {lines.where(base + opening.offset)} {state}"
 
 
 def _check_spec(where: str, spec: re.Match[str]) -> tuple[str, Cardinality, str | None]:
@@ -161,7 +161,8 @@ def _finish_block(text: str, lines: _Lines, header: _Header, end: int) -> SqlBlo
     if not body or found.last_code == 0:
         raise SqlFileError(f"{where}: query {name} has no statement")
     if not found.semicolons or found.semicolons[-1] + 1 != found.last_code:
-        why = f" ({_never_closed(lines, found.unclosed, base)})" if found.unclosed else ""
+        unclosed = found.unclosed
+        why = f" ({_describe(lines, unclosed, base, 'is never closed')})" if unclosed else ""
         raise SqlFileError(f"{where}: query {name}: the statement must end with ';'{why}")
     if len(found.semicolons) > 1:
         raise SqlFileError(
@@ -209,11 +210,13 @@ def parse_sql_text(text: str, path: str = "<string>") -> list[SqlBlock]:
         if header.statement_start is not None:
             if spec is None:
                 continue  # a comment that happens to start with "-- name:" (see above)
-            still_open = f" ({_never_closed(lines, header.open, 0)})" if header.open else ""
+            opened = header.open
+            still_open = f" ({_describe(lines, opened, 0, 'is still open')})" if opened else ""
             raise SqlFileError(
                 f"{lines.where(header.offset)}: this '-- name:' line is inside the statement "
                 f"that starts at {lines.where(header.statement_start)}, which has no ';' yet"
-                f"{still_open}: end that statement with ';' first"
+                f"{still_open}: end that statement with ';' first, or, "
+                "if this line is a comment inside it, do not write it as a block header"
             )
         if current is not None:
             blocks.append(_finish_block(text, lines, current, header.offset))
