@@ -1,24 +1,37 @@
 """Parse named SQL files: `-- name:` blocks, their doc comments, statements and `:parameters`.
 
-Knows nothing of connections. The parameter finder is a tokenizer, not a regex: it steps
-over ``'strings'`` (``''`` escapes), ``E'..'`` (backslash escapes), ``"identifiers"``,
-``-- comments``, nested ``/* comments */``, ``$tag$ bodies $tag$`` and ``::casts``, so none
-of those is ever mistaken for a parameter. Unterminated quotes or comments simply run to the
-end of the text: the tokenizer never raises, the database reports the syntax error.
+Knows nothing of connections. The parameter finder and the statement splitter are a
+tokenizer (`tradestore.sqlscan`), not a regex: strings, quoted names, comments, dollar
+quotes, casts and slices are never mistaken for parameters, and a block's boundaries come
+from the tokenizer's state, so a ``-- name:`` line inside a string, a ``$$`` body or a
+statement never starts a block.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from tradestore.errors import SqlFileError
+from tradestore.sqlscan import Opening, Param, Scan, scan
 
-_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
-_IDENT_CHARS = _IDENT_START | frozenset("0123456789")
-_NAME_LINE = re.compile(r"^--\s*name\s*:")
+__all__ = [
+    "ROW_CARDINALITIES",
+    "Cardinality",
+    "CopyTarget",
+    "Param",
+    "Scan",
+    "SqlBlock",
+    "copy_target",
+    "parse_sql_file",
+    "parse_sql_text",
+    "render",
+    "scan",
+]
+
 _NAME_SPEC = re.compile(
     r"^--\s*name\s*:\s*(?P<name>\S+)\s+:(?P<card>\S+)(?:\s+(?P<model>\S+))?\s*$"
 )
@@ -38,128 +51,6 @@ class Cardinality(StrEnum):
 
 
 ROW_CARDINALITIES = frozenset({Cardinality.ONE, Cardinality.MANY, Cardinality.ITER})
-
-
-@dataclass(frozen=True)
-class Param:
-    """One `:name` occurrence: its name and its [start, end) offsets in the statement."""
-
-    name: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Scan:
-    """What the tokenizer found: parameter occurrences and top-level `;` offsets."""
-
-    params: tuple[Param, ...]
-    semicolons: tuple[int, ...]
-    #: Offset just past the last code character (comments and blanks excluded).
-    last_code: int
-
-
-def _skip_quoted(sql: str, i: int, quote: str, *, backslash: bool) -> int:
-    """Return the offset just past the closing `quote` (doubled quotes escape), or len(sql)."""
-    n = len(sql)
-    while i < n:
-        ch = sql[i]
-        if backslash and ch == "\\":
-            i += 2
-            continue
-        if ch == quote:
-            if i + 1 < n and sql[i + 1] == quote:
-                i += 2
-                continue
-            return i + 1
-        i += 1
-    return n
-
-
-def _skip_block_comment(sql: str, i: int) -> int:
-    """`i` points just past the opening ``/*``; comments nest as in PostgreSQL."""
-    n = len(sql)
-    depth = 1
-    while i < n:
-        if sql.startswith("/*", i):
-            depth += 1
-            i += 2
-        elif sql.startswith("*/", i):
-            depth -= 1
-            i += 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
-    return n
-
-
-def _dollar_tag(sql: str, i: int) -> str | None:
-    """The ``$tag$`` starting at `i`, or None (``$1`` positional parameters are not tags)."""
-    j = i + 1
-    n = len(sql)
-    if j < n and sql[j] == "$":
-        return "$$"
-    if j >= n or sql[j] not in _IDENT_START:
-        return None
-    while j < n and sql[j] in _IDENT_CHARS:
-        j += 1
-    if j < n and sql[j] == "$":
-        return sql[i : j + 1]
-    return None
-
-
-def scan(sql: str) -> Scan:  # noqa: PLR0912  (one branch per token kind reads best)
-    """Tokenize `sql` just enough to find `:name` parameters and statement-ending `;`."""
-    params: list[Param] = []
-    semicolons: list[int] = []
-    n = len(sql)
-    i = 0
-    last_code = 0
-    while i < n:
-        ch = sql[i]
-        if ch == "'":
-            prev = sql[i - 1] if i else ""
-            escaped = prev in ("e", "E") and (i < 2 or sql[i - 2] not in _IDENT_CHARS)
-            i = _skip_quoted(sql, i + 1, "'", backslash=escaped)
-            last_code = i
-        elif ch == '"':
-            i = _skip_quoted(sql, i + 1, '"', backslash=False)
-            last_code = i
-        elif ch == "-" and sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif ch == "/" and sql.startswith("/*", i):
-            i = _skip_block_comment(sql, i + 2)
-        elif ch == "$" and (i == 0 or sql[i - 1] not in _IDENT_CHARS):
-            tag = _dollar_tag(sql, i)
-            if tag is None:
-                i += 1
-            else:
-                end = sql.find(tag, i + len(tag))
-                i = n if end < 0 else end + len(tag)
-            last_code = i
-        elif ch == ":":
-            if sql.startswith("::", i):
-                i += 2
-                last_code = i
-                continue
-            j = i + 1
-            if j < n and sql[j] in _IDENT_START:
-                while j < n and sql[j] in _IDENT_CHARS:
-                    j += 1
-                params.append(Param(sql[i + 1 : j], i, j))
-            i = j
-            last_code = i
-        elif ch == ";":
-            semicolons.append(i)
-            i += 1
-            last_code = i
-        else:
-            if not ch.isspace():
-                last_code = i + 1
-            i += 1
-    return Scan(tuple(params), tuple(semicolons), last_code)
 
 
 def render(sql: str, params: tuple[Param, ...], placeholder: str, *, escape_percent: bool) -> str:
@@ -200,11 +91,26 @@ class SqlBlock:
         return tuple(dict.fromkeys(p.name for p in self.params))
 
 
-def _finish_block(
-    path: str, line: int, spec: re.Match[str], doc: list[str], body: list[str]
-) -> SqlBlock:
+class _Lines:
+    """Line numbers of offsets in one file's text (1-based, a newline ends a line)."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.path = path
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def at(self, offset: int) -> int:
+        return bisect_right(self._starts, offset)
+
+    def where(self, offset: int) -> str:
+        return f"{self.path}:{self.at(offset)}"
+
+
+def _describe(lines: _Lines, opening: Opening, base: int, state: str) -> str:
+    return f"the {opening.what} at {lines.where(base + opening.offset)} {state}"
+
+
+def _check_spec(where: str, spec: re.Match[str]) -> tuple[str, Cardinality, str | None]:
     name, card, model = spec["name"], spec["card"], spec["model"]
-    where = f"{path}:{line}"
     if not _PY_IDENT.match(name) or name.startswith("_"):
         raise SqlFileError(f"{where}: query name {name!r} is not a usable Python identifier")
     try:
@@ -221,55 +127,107 @@ def _finish_block(
             f"{where}: query {name}: a row model only fits :one, :many or :iter, "
             f"not :{cardinality.value}"
         )
-    text = "\n".join(body).strip()
-    found = scan(text)
-    if not text or found.last_code == 0:
+    return name, cardinality, model
+
+
+@dataclass(frozen=True)
+class _Header:
+    """A block's ``-- name:`` line: its parsed spec, its offset, where the block's text starts."""
+
+    spec: re.Match[str]
+    offset: int
+    body: int
+
+
+def _finish_block(text: str, lines: _Lines, header: _Header, end: int) -> SqlBlock:
+    """The block of `header`: its doc comment and its statement fill ``text[header.body:end]``."""
+    line = lines.at(header.offset)
+    where = f"{lines.path}:{line}"
+    name, cardinality, model = _check_spec(where, header.spec)
+    doc: list[str] = []
+    pos = header.body
+    while pos < end:  # the comment lines right after the name line are the docstring
+        eol = text.find("\n", pos, end)
+        eol = end if eol < 0 else eol
+        stripped = text[pos:eol].strip()
+        if not stripped.startswith("--"):
+            break
+        doc.append(stripped[2:].strip())
+        pos = eol + 1
+    raw = text[pos:end] if pos < end else ""
+    body = raw.strip()
+    base = pos + len(raw) - len(raw.lstrip())  # file offset of body[0]
+    found = scan(body)
+    if not body or found.last_code == 0:
         raise SqlFileError(f"{where}: query {name} has no statement")
     if not found.semicolons or found.semicolons[-1] + 1 != found.last_code:
-        raise SqlFileError(f"{where}: query {name}: the statement must end with ';'")
+        unclosed = found.unclosed
+        why = f" ({_describe(lines, unclosed, base, 'is never closed')})" if unclosed else ""
+        raise SqlFileError(f"{where}: query {name}: the statement must end with ';'{why}")
     if len(found.semicolons) > 1:
-        raise SqlFileError(f"{where}: query {name}: one statement per block (found several ';')")
-    statement = text[: found.semicolons[-1]] + text[found.semicolons[-1] + 1 :]
-    statement = statement.rstrip()
-    params = scan(statement).params
-    return SqlBlock(name, cardinality, model, "\n".join(doc).strip(), statement, params, path, line)
+        raise SqlFileError(
+            f"{where}: query {name}: one statement per block (found several ';'; the second "
+            f"statement starts at {lines.where(base + found.statements[1])})"
+        )
+    semicolon = found.semicolons[-1]
+    statement = (body[:semicolon] + body[semicolon + 1 :]).rstrip()
+    params = tuple(p for p in found.params if p.start < semicolon)
+    for p in params:
+        if not p.name.isidentifier():
+            raise SqlFileError(
+                f"{lines.where(base + p.start)}: query {name}: parameter ':{p.name}' is not a "
+                "Python identifier, so no keyword argument can fill it; name it with letters, "
+                "digits and '_' only (a '$' or a symbol right after a parameter is part of "
+                "its name, as in PostgreSQL: put a space or ')' after the name)"
+            )
+    return SqlBlock(
+        name, cardinality, model, "\n".join(doc).strip(), statement, params, lines.path, line
+    )
 
 
 def parse_sql_text(text: str, path: str = "<string>") -> list[SqlBlock]:
-    """Parse the blocks of one file's text; `path` only labels messages (file:line)."""
-    blocks: list[SqlBlock] = []
-    spec: re.Match[str] | None = None
-    spec_line = 0
-    doc: list[str] = []
-    body: list[str] = []
-    in_doc = False
+    """Parse the blocks of one file's text; `path` only labels messages (file:line).
+
+    A block starts at a ``-- name:`` line that stands between statements: after the previous
+    statement's ``;``, and not inside a string, a quote or a comment. Inside a statement such
+    a line is part of the statement (a comment), unless it reads like a complete block
+    header: then the statement above it most likely lacks its ``;``, and that is the error.
+    """
     # Only a newline ends a line, as in editors and `sed -n Np`: str.splitlines() also splits
     # at \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029, which put every later file:line off.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for number, raw in enumerate(lines, start=1):
-        stripped = raw.strip()
-        if _NAME_LINE.match(stripped):
-            if spec is not None:
-                blocks.append(_finish_block(path, spec_line, spec, doc, body))
-            spec = _NAME_SPEC.match(stripped)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = _Lines(text, path)
+    found = scan(text)
+    first_header = found.name_lines[0].offset if found.name_lines else len(text)
+    if found.statements and found.statements[0] < first_header:
+        raise SqlFileError(f"{lines.where(found.statements[0])}: SQL outside a '-- name:' block")
+    blocks: list[SqlBlock] = []
+    current: _Header | None = None
+    for header in found.name_lines:
+        eol = text.find("\n", header.offset)
+        eol = len(text) if eol < 0 else eol
+        spec = _NAME_SPEC.match(text[header.offset : eol].strip())
+        if header.statement_start is not None:
             if spec is None:
-                raise SqlFileError(
-                    f"{path}:{number}: malformed name line, expected "
-                    "'-- name: NAME :CARDINALITY [Model]'"
-                )
-            spec_line, doc, body, in_doc = number, [], [], True
-            continue
+                continue  # a comment that happens to start with "-- name:" (see above)
+            opened = header.open
+            still_open = f" ({_describe(lines, opened, 0, 'is still open')})" if opened else ""
+            raise SqlFileError(
+                f"{lines.where(header.offset)}: this '-- name:' line is inside the statement "
+                f"that starts at {lines.where(header.statement_start)}, which has no ';' yet"
+                f"{still_open}: end that statement with ';' first, or, "
+                "if this line is a comment inside it, do not write it as a block header"
+            )
+        if current is not None:
+            blocks.append(_finish_block(text, lines, current, header.offset))
         if spec is None:
-            if stripped and not stripped.startswith("--"):
-                raise SqlFileError(f"{path}:{number}: SQL outside a '-- name:' block")
-            continue
-        if in_doc and stripped.startswith("--"):
-            doc.append(stripped[2:].strip())
-            continue
-        in_doc = False
-        body.append(raw)
-    if spec is not None:
-        blocks.append(_finish_block(path, spec_line, spec, doc, body))
+            raise SqlFileError(
+                f"{lines.where(header.offset)}: malformed name line, expected "
+                "'-- name: NAME :CARDINALITY [Model]'"
+            )
+        current = _Header(spec, header.offset, eol + 1)
+    if current is not None:
+        blocks.append(_finish_block(text, lines, current, len(text)))
     seen: dict[str, SqlBlock] = {}
     for block in blocks:
         first = seen.get(block.name)
