@@ -185,3 +185,25 @@ def test_fuzz_never_finds_parameters_in_strings_or_comments(parts: list[str]) ->
     found = names(sql)
     assert "poison" not in found
     assert found == ["p"] * sum(part == " :p " for part in parts)
+
+
+@pytest.mark.parametrize(
+    ("card", "model_ok"),
+    [
+        ("execlastid", False),
+        ("batchexec", False),
+        ("batchone", True),
+        ("batchmany", True),
+    ],
+)
+def test_sqlc_cardinalities_and_row_models(card: str, model_ok: bool) -> None:
+    (block,) = parse_sql_text(f"-- name: x :{card}\nINSERT INTO t (a)\nVALUES (:a);\n", "f.sql")
+    assert block.cardinality == Cardinality(card)
+    text = f"-- name: x :{card} Trade\nINSERT INTO t (a)\nVALUES (:a);\n"
+    if model_ok:
+        assert parse_sql_text(text, "f.sql")[0].model == "Trade"
+    else:
+        with pytest.raises(
+            SqlFileError, match=r"f\.sql:1: query x: a row model only fits :one, .*:batchmany"
+        ):
+            parse_sql_text(text, "f.sql")
