@@ -50,8 +50,13 @@ def test_each_problem_names_file_line_and_field(db_url: str) -> None:
     assert has("extra_column", "column bonus is not a field of Fill"), text
     assert has("bad_syntax", "does not compile"), text
     assert has("unknown_column", "does not compile"), text
+    # Columns sharing a name: a row (dict or model) keeps one, so the call is refused.
+    assert has("same_names", "several result columns are named a: a row keeps one"), text
+    assert has("same_names_model", "several result columns are named qty"), text
     if dialect == "postgresql":
         assert has("mistyped_field", "field qty: column is text but Fill.qty is Decimal"), text
+        assert has("batch_mistyped", "field qty: column is text but Fill.qty is Decimal"), text
+        assert has("text_last_id", ":execlastid returns text, not an integer id"), text
         assert has("two_columns", ":scalar must return exactly one column, returns 2"), text
         assert has("unknown_column", "[42703]"), text
     assert {p.query for p in problems} >= {"missing_field", "extra_column", "bad_syntax"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -279,3 +280,125 @@ def test_positional_parameters_are_refused(pool: Pool, q: Queries) -> None:
         q.get_fill(pool, 1)
     with pytest.raises(QueryError, match=r"load_fills .* is :copyfrom: call it as"):
         q.load_fills(pool, [], symbol="X")
+
+
+# -- columns that share a name (issue 14, item 1) ------------------------------------------
+
+FILL_COLUMNS = "id, symbol, qty, price, ts, is_buy, meta"
+
+
+@pytest.mark.parametrize(
+    ("spec", "statement", "params", "names"),
+    [
+        (":one", "SELECT 1 AS a, 2 AS a;", {}, "a"),
+        (":many", "SELECT 1 AS a, 2 AS a;", {}, "a"),
+        (":iter", "SELECT 1 AS a, 2 AS a;", {}, "a"),
+        (":one", "SELECT :x, :y;", {"x": 1, "y": 2}, r"(\?column\?|\?)"),
+        (":many", "SELECT id, symbol AS id\nFROM fills;", {}, "id"),
+        # With a model the loss is the same: the model would see one of the two.
+        (":one Fill", f"SELECT {FILL_COLUMNS}, 'x' AS symbol\nFROM fills;", {}, "symbol"),
+        (":many Fill", f"SELECT {FILL_COLUMNS}, id AS qty\nFROM fills;", {}, "qty"),
+    ],
+)
+def test_columns_sharing_a_name_are_refused(
+    pool: Pool, tmp_path: Path, spec: str, statement: str, params: dict[str, Any], names: str
+) -> None:
+    q0 = load_queries(FIXTURES / "basic", models={"Fill": Fill}, echo=False, slow_query_ms=None)
+    q0.add_fill(pool, **fill_params())
+    (tmp_path / "dup.sql").write_text(
+        f"-- Two columns, one name.\n\n-- name: dup {spec}\n{statement}\n"
+    )
+    dup = load_queries(tmp_path, models={"Fill": Fill}, echo=False, slow_query_ms=None)
+    with pytest.raises(QueryError) as info:
+        result = dup.dup(pool, **params)
+        list(result)  # an :iter runs when iterated
+    message = str(info.value)
+    assert re.search(
+        rf"query dup \(.*dup\.sql:3\): the result has several columns named {names};", message
+    ), message
+    assert "give each column its own name with AS" in message
+    assert "did run" not in message  # a SELECT changed nothing
+    assert pool.stats().in_use == 0
+
+
+def test_columns_sharing_a_name_after_a_write_say_it_ran(pool: Pool, tmp_path: Path) -> None:
+    (tmp_path / "dup.sql").write_text(
+        "-- name: add :one\nINSERT INTO fills (symbol, qty, price, ts, is_buy, meta)\n"
+        "VALUES (:symbol, :qty, :price, :ts, :is_buy, :meta)\nRETURNING id, symbol AS id;\n"
+    )
+    dup = load_queries(tmp_path, echo=False, slow_query_ms=None)
+    with pytest.raises(QueryError, match=r"several columns named id; .*\(the statement did run\)"):
+        dup.add(pool, **fill_params())
+
+
+def test_batch_rows_sharing_a_name_are_refused(pool: Pool, tmp_path: Path) -> None:
+    (tmp_path / "dup.sql").write_text(
+        "-- name: one_each :batchone\nSELECT :a AS v, :b AS v;\n\n"
+        "-- name: many_each :batchmany\nSELECT :a AS v, :b AS v;\n"
+    )
+    dup = load_queries(tmp_path, echo=False, slow_query_ms=None)
+    for query in (dup.one_each, dup.many_each):
+        with pytest.raises(QueryError, match=r"several columns named v"):
+            query(pool, [{"a": 1, "b": 2}])
+
+
+# -- :execlastid (issue 14, item 4) ----------------------------------------------------------
+
+
+def test_execlastid_gives_the_new_rows_id(pool: Pool, q: Queries) -> None:
+    first = q.add_fill_id(pool, **fill_params("A"))
+    second = q.add_fill_id(pool, **fill_params("B"))
+    assert (first, second) == (1, 2)
+    assert q.get_fill(pool, id=second).symbol == "B"
+    with pool.transaction() as tx:
+        assert q.add_fill_id(tx, **fill_params("C")) == 3
+
+
+def test_execlastid_is_none_when_no_row_was_inserted(pool: Pool, q: Queries) -> None:
+    # SQLite's lastrowid would still hold the connection's previous insert (id 7 here).
+    with pool.connection() as conn:
+        assert q.add_fill_if_new(conn, id=7, **fill_params("NEW")) == 7
+        assert q.add_fill_if_new(conn, id=7, **fill_params("AGAIN")) is None
+    assert q.count_fills(pool, symbol="AGAIN") == 0
+
+
+def test_execlastid_returning_works_on_both_backends(pool: Pool, tmp_path: Path) -> None:
+    (tmp_path / "ids.sql").write_text(
+        "-- name: add :execlastid\nINSERT INTO fills (symbol, qty, price, ts, is_buy, meta)\n"
+        "VALUES (:symbol, :qty, :price, :ts, :is_buy, :meta)\nRETURNING id;\n"
+    )
+    ids = load_queries(tmp_path, echo=False, slow_query_ms=None)
+    assert [ids.add(pool, **fill_params(s)) for s in "AB"] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "INSERT INTO t (a)\nVALUES (:a);",
+            r"ids\.sql:1: query add :execlastid: PostgreSQL has no last-insert id; end the "
+            r"statement with RETURNING id .*override it in postgresql/",
+        ),
+        (
+            "UPDATE t\nSET a = :a\nRETURNING id;",
+            r"ids\.sql:1: query add :execlastid gives the id of an inserted row, but the "
+            r"statement is UPDATE: use :execrows or :exec",
+        ),
+    ],
+)
+def test_execlastid_refused_at_load_where_it_cannot_work(
+    tmp_path: Path, statement: str, message: str
+) -> None:
+    (tmp_path / "ids.sql").write_text(f"-- name: add :execlastid\n{statement}\n")
+    with pytest.raises(SqlFileError, match=message):
+        load_queries(tmp_path, echo=False, slow_query_ms=None)
+
+
+def test_execlastid_upsert_needs_returning_on_sqlite(tmp_path: Path) -> None:
+    (tmp_path / "sqlite").mkdir()
+    (tmp_path / "sqlite" / "ids.sql").write_text(
+        "-- name: put :execlastid\nINSERT INTO t (k, v)\nVALUES (:k, :v)\n"
+        "ON CONFLICT (k) DO UPDATE SET v = excluded.v;\n"
+    )
+    with pytest.raises(SqlFileError, match=r"sqlite/ids\.sql:1: .*upsert .*RETURNING id"):
+        load_queries(tmp_path, echo=False, slow_query_ms=None)

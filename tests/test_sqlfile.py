@@ -593,3 +593,25 @@ def test_statement_loads_for_both_dialects(case: str, tmp_path: Path) -> None:
         assert set(query.param_names) == set(params)
     assert "inner" not in queries
     assert "fake" not in queries
+
+
+@pytest.mark.parametrize(
+    ("card", "model_ok"),
+    [
+        ("execlastid", False),
+        ("batchexec", False),
+        ("batchone", True),
+        ("batchmany", True),
+    ],
+)
+def test_sqlc_cardinalities_and_row_models(card: str, model_ok: bool) -> None:
+    (block,) = parse_sql_text(f"-- name: x :{card}\nINSERT INTO t (a)\nVALUES (:a);\n", "f.sql")
+    assert block.cardinality == Cardinality(card)
+    text = f"-- name: x :{card} Trade\nINSERT INTO t (a)\nVALUES (:a);\n"
+    if model_ok:
+        assert parse_sql_text(text, "f.sql")[0].model == "Trade"
+    else:
+        with pytest.raises(
+            SqlFileError, match=r"f\.sql:1: query x: a row model only fits :one, .*:batchmany"
+        ):
+            parse_sql_text(text, "f.sql")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from pydantic import BaseModel
 
 from test_queries import FIXTURES, Fill, create_schema
 from tradestore import Pool
@@ -41,6 +42,29 @@ def test_parameter_and_return_types_from_postgres(pg_url: str) -> None:
         "        rows: Iterable[Mapping[str, Any] | BaseModel],\n        /,\n    ) -> int:" in text
     )
     assert '        """One fill by id."""' in text
+    # :execlastid and the :batch family; a batch's items are typed per query (sqlc's names).
+    assert (
+        '        meta: Any,\n    ) -> int | None:\n        """PostgreSQL has no lastrowid' in text
+    )
+    assert (
+        "class AddFillsParams(TypedDict):\n"
+        '    """One parameter set of `add_fills` (:batchone)."""\n\n'
+        "    symbol: str\n    qty: Decimal\n    price: Decimal\n    ts: datetime.datetime\n"
+        "    is_buy: bool\n    meta: Any\n" in text
+    )
+    assert "class SetMetasParams(TypedDict):" in text
+    assert '    "AddFillsParams",\n' in text  # exported
+    assert (
+        "        items: Iterable[AddFillsParams | BaseModel],\n        /,\n"
+        "    ) -> list[Fill | None]:" in text
+    )
+    assert "        items: Iterable[FillSymbolsParams | BaseModel],\n        /,\n" in text
+    assert "    ) -> list[dict[str, Any] | None]:" in text
+    assert (
+        "        items: Iterable[FillsOfSymbolsParams | BaseModel],\n        /,\n"
+        "    ) -> list[list[Fill]]:" in text
+    )
+    assert "        items: Iterable[SetMetasParams | BaseModel],\n        /,\n    ) -> int:" in text
     # The output is already what ruff format would write, so `make lint` stays green.
     formatted = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--stdin-filename", "x.py", "-"],
@@ -57,6 +81,26 @@ def test_without_database_parameters_are_any() -> None:
     q = load_queries(FIXTURES / "basic", models={"Fill": Fill}, echo=False, slow_query_ms=None)
     text = generate(q)
     assert "        id: Any,\n    ) -> Fill | None:" in text
+    assert "class SetMetasParams(TypedDict):\n" in text
+    assert "    meta: Any\n    id: Any\n" in text
+
+
+def test_batch_parameter_classes_never_shadow_a_model(tmp_path: Path) -> None:
+    (tmp_path / "a.sql").write_text(
+        "-- name: fill :batchone FillParams\nSELECT :id AS id;\n\n"
+        "-- name: nothing :batchexec\nDELETE FROM t;\n"
+    )
+
+    class FillParams(BaseModel):
+        id: int
+
+    q = load_queries(tmp_path, models={"FillParams": FillParams}, echo=False, slow_query_ms=None)
+    text = generate(q, models_module="test_queries")
+    assert "class FillParams_(TypedDict):" in text
+    assert "items: Iterable[FillParams_ | BaseModel]" in text
+    assert "    ) -> list[FillParams | None]:" in text
+    # No parameters: an empty parameter set, the docstring its whole body.
+    assert 'class NothingParams(TypedDict):\n    """One parameter set of `nothing`' in text
 
 
 @pytest.mark.parametrize(

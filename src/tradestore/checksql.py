@@ -1,10 +1,12 @@
 """`check-sql`: every named query against a migrated database, before a bot finds out.
 
 For each query and each backend it has a statement for: the statement compiles; on
-PostgreSQL every parameter gets a type; a :scalar returns one column; a row model's fields
-and the result columns match by name (missing, extra or duplicate is an error) and, on
-PostgreSQL, by type (``numeric`` for Decimal, ``timestamptz`` for datetime, ...). Every
-problem names file:line, the query, the backend and the field or parameter.
+PostgreSQL every parameter gets a type; a :scalar returns one column, an :execlastid one
+integer column; no two result columns of a row query share a name (a row keeps one value per
+name); a row model's fields and the result columns match by name (missing or extra is an
+error) and, on PostgreSQL, by type (``numeric`` for Decimal, ``timestamptz`` for datetime,
+...). The :batch family is checked like the single-call cardinalities. Every problem names
+file:line, the query, the backend and the field or parameter.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, NaiveDatetime
 
+from tradestore.columns import repeated
 from tradestore.describe import (
     PG_ARRAYS,
     PG_TYPES,
@@ -30,7 +33,10 @@ from tradestore.describe import (
 )
 from tradestore.pool import Pool
 from tradestore.queries import Queries, Query
-from tradestore.sqlfile import Cardinality
+from tradestore.sqlfile import ROW_CARDINALITIES, Cardinality
+
+#: PostgreSQL integer types: what an :execlastid's RETURNING column must be.
+_PG_INTEGERS = frozenset({20, 21, 23})
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,6 @@ def _check_model(
     fields = model.model_fields
     seen: set[str] = set()
     for column, oid in desc.columns:
-        if column in seen:
-            messages.append(f"column {column} appears twice in the result")
         seen.add(column)
         field = fields.get(column)
         if field is None:
@@ -134,8 +138,21 @@ def check_description(query: Query, desc: Description, dialect: str) -> list[str
                 )
     card = query.cardinality
     columns = desc.columns
-    if card is Cardinality.SCALAR and dialect == "postgresql" and len(columns) != 1:
-        messages.append(f":scalar must return exactly one column, returns {len(columns)}")
+    if card in (Cardinality.SCALAR, Cardinality.EXECLASTID) and dialect == "postgresql":
+        if len(columns) != 1:
+            messages.append(f":{card.value} must return exactly one column, returns {len(columns)}")
+        elif card is Cardinality.EXECLASTID and columns[0][1] not in _PG_INTEGERS:
+            messages.append(
+                f":execlastid returns {pg_type_name(columns[0][1])}, not an integer id; "
+                "use :scalar for other keys"
+            )
+    if card in ROW_CARDINALITIES:
+        twice = repeated([name for name, _ in columns])
+        if twice:
+            messages.append(
+                f"several result columns are named {', '.join(twice)}: a row keeps one value "
+                "per name (the call is refused); give each its own name with AS"
+            )
     rows_known = dialect == "postgresql" or bool(columns)
     if query.model is not None and rows_known:
         messages.extend(_check_model(query, query.model, desc, dialect))

@@ -8,6 +8,9 @@ declared parameters, runs one statement, and validates rows straight into the mo
 
 `db` is a `Pool` (a connection is checked out for the call: one statement, one autocommit
 transaction) or a `Connection` (the call joins whatever transaction the caller has open).
+
+Result columns that share a name are refused (`tradestore.columns`); :execlastid's load-time
+rules and SQLite runner live in `tradestore.lastid`, the :batch family in `tradestore.batch`.
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from psycopg.types.json import set_json_loads
 from pydantic import BaseModel
 from pydantic_core import from_json
 
+from tradestore.columns import duplicate_columns, unique
 from tradestore.connection import Connection, wrap_driver_error
 from tradestore.errors import QueryError, SqlFileError, TradestoreError
+from tradestore.lastid import check_lastid, sqlite_lastid
 from tradestore.pool import Pool
 from tradestore.registry import ModelsArg, build_registry
 from tradestore.sqlfile import (
+    BATCH_CARDINALITIES,
     Cardinality,
     SqlBlock,
     copy_target,
@@ -54,6 +60,7 @@ Db = Pool | Connection
 RowBuilder = Callable[[dict[str, Any]], Any]
 Runner = Callable[["Connection", "Variant", tuple[Any, ...], RowBuilder], Any]
 Chunk = list[tuple[Any, ...]]
+T = TypeVar("T")
 _cursor_ids = itertools.count(1)
 
 
@@ -98,6 +105,8 @@ def _bind(block: SqlBlock, dialect: str) -> Variant:
         copy_params = target.params
         if postgres:
             copy_sql = f"COPY {target.table} ({', '.join(target.columns)}) FROM STDIN"
+    if block.cardinality is Cardinality.EXECLASTID:
+        check_lastid(block, dialect)
     select_only = sql.lstrip().upper().startswith("SELECT")
     return Variant(
         block, sql, order, frozenset(order), _picker(order), copy_sql, copy_params, select_only
@@ -155,7 +164,11 @@ class Query:
             )
         return variant
 
-    def _args(self, variant: Variant, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    def _args(self, variant: Variant, params: Mapping[str, Any], item: str = "") -> tuple[Any, ...]:
+        """Values in placeholder order, or an error naming the missing or unexpected parameter.
+
+        `item` prefixes the problem (``items[3]: ``) for one parameter set of a batch.
+        """
         if params.keys() != variant.names:
             missing = sorted(variant.names - params.keys())
             extra = sorted(params.keys() - variant.names)
@@ -166,7 +179,8 @@ class Query:
             )
             declared = ", ".join(self.param_names) or "none"
             raise QueryError(
-                f"query {self.name} ({variant.block.where}): {problem} (declared: {declared})",
+                f"query {self.name} ({variant.block.where}): {item}{problem} "
+                f"(declared: {declared})",
                 query=self.name,
             )
         return variant.pick(params)
@@ -178,6 +192,28 @@ class Query:
             exc, backend, f"query {self.name} ({variant.block.where})", query=self.name
         )
         return _without_values(error)
+
+    def _checked_out(self, db: Db, variant: Variant, work: Callable[[Connection], T]) -> T:
+        """`work` on the caller's connection or one checked out of the pool for it: timed,
+        logged and counted like a call, driver errors turned into the kit's."""
+        start = time.perf_counter()
+        try:
+            if isinstance(db, Pool):
+                conn = db.getconn()
+                try:
+                    result = work(conn)
+                finally:
+                    db.putconn(conn)
+            else:
+                result = work(db)
+        except Exception as exc:
+            self._observe(db, variant, start, failed=True)
+            error = self._fail(exc, db.backend, variant)
+            if error is exc:
+                raise
+            raise error from exc
+        self._observe(db, variant, start, failed=False)
+        return result
 
     def _observe(self, db: Db, variant: Variant, start: float, *, failed: bool) -> None:
         seconds = time.perf_counter() - start
@@ -280,22 +316,9 @@ class CopyQuery(Query):
                 query=self.name,
             )
         variant = self._variant(db.dialect)
-        start = time.perf_counter()
         rows = _copy_chunks(self.name, variant, rows_arg[0])
-        try:
-            if isinstance(db, Pool):
-                with db.connection() as conn:
-                    count = _COPIERS[db.dialect](conn, variant, rows)
-            else:
-                count = _COPIERS[db.dialect](db, variant, rows)
-        except Exception as exc:
-            self._observe(db, variant, start, failed=True)
-            error = self._fail(exc, db.backend, variant)
-            if error is exc:
-                raise
-            raise error from exc
-        self._observe(db, variant, start, failed=False)
-        return count
+        copy = _COPIERS[db.dialect]
+        return self._checked_out(db, variant, lambda conn: copy(conn, variant, rows))
 
 
 def _getters(
@@ -408,7 +431,10 @@ def _pg_one(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuild
     row = cur.fetchone()
     if row is None:
         return None
-    return build(dict(zip(_pg_names(cur), row, strict=True)))
+    values = dict(zip(_pg_names(cur), row, strict=True))
+    if len(values) != len(row):  # two columns of one name: the dict kept one of them
+        raise duplicate_columns(v.block, _pg_names(cur))
+    return build(values)
 
 
 def _pg_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
@@ -417,7 +443,7 @@ def _pg_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuil
     rows = cur.fetchall()
     if not rows:
         return []
-    names = _pg_names(cur)
+    names = unique(v.block, _pg_names(cur))
     return [build(dict(zip(names, row, strict=True))) for row in rows]
 
 
@@ -445,7 +471,7 @@ def _pg_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[di
         names: list[str] | None = None
         while rows := cur.fetchmany(ITER_BATCH):
             if names is None:
-                names = _pg_names(cur)
+                names = unique(v.block, _pg_names(cur))
             for row in rows:
                 yield dict(zip(names, row, strict=True))
 
@@ -488,10 +514,13 @@ def _lite_one(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBui
     row = cur.fetchone()
     if row is None:
         return None
-    names = map(_first, cur.description)
+    description = cur.description
     if not v.select_only:
         cur.close()  # a RETURNING statement finishes only when its cursor is drained or closed
-    return build(dict(zip(names, row, strict=True)))
+    values = dict(zip(map(_first, description), row, strict=True))
+    if len(values) != len(row):  # two columns of one name: the dict kept one of them
+        raise duplicate_columns(v.block, list(map(_first, description)))
+    return build(values)
 
 
 def _lite_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
@@ -499,7 +528,7 @@ def _lite_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBu
     rows = cur.fetchall()
     if not rows:
         return []
-    names = _lite_names(cur)
+    names = unique(v.block, _lite_names(cur))
     return [build(dict(zip(names, row, strict=True))) for row in rows]
 
 
@@ -526,7 +555,7 @@ def _sqlite_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterato
         names: list[str] | None = None
         while rows := cur.fetchmany(ITER_BATCH):
             if names is None:
-                names = _lite_names(cur)
+                names = unique(v.block, _lite_names(cur))
             for row in rows:
                 yield dict(zip(names, row, strict=True))
     finally:
@@ -544,7 +573,9 @@ def _lite_copy(conn: Connection, v: Variant, chunks: Iterator[Chunk]) -> int:
 
 
 def _not_iter(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
-    raise AssertionError("iter queries stream through Query._iterate")  # pragma: no cover
+    # :iter streams through Query._iterate, :copyfrom and the :batch family have call paths
+    # of their own (CopyQuery, tradestore.batch.BatchQuery).
+    raise AssertionError("not called through a runner")  # pragma: no cover
 
 
 _PG_RUNNERS: dict[Cardinality, Runner] = {
@@ -554,7 +585,11 @@ _PG_RUNNERS: dict[Cardinality, Runner] = {
     Cardinality.SCALAR: _pg_scalar,
     Cardinality.EXEC: _pg_exec,
     Cardinality.EXECROWS: _pg_execrows,
+    Cardinality.EXECLASTID: _pg_scalar,  # PostgreSQL has no lastrowid: RETURNING id (load check)
     Cardinality.COPYFROM: _not_iter,
+    Cardinality.BATCHEXEC: _not_iter,
+    Cardinality.BATCHONE: _not_iter,
+    Cardinality.BATCHMANY: _not_iter,
 }
 _SQLITE_RUNNERS: dict[Cardinality, Runner] = {
     Cardinality.ONE: _lite_one,
@@ -563,7 +598,11 @@ _SQLITE_RUNNERS: dict[Cardinality, Runner] = {
     Cardinality.SCALAR: _lite_scalar,
     Cardinality.EXEC: _lite_exec,
     Cardinality.EXECROWS: _lite_execrows,
+    Cardinality.EXECLASTID: sqlite_lastid,
     Cardinality.COPYFROM: _not_iter,
+    Cardinality.BATCHEXEC: _not_iter,
+    Cardinality.BATCHONE: _not_iter,
+    Cardinality.BATCHMANY: _not_iter,
 }
 _COPIERS: dict[str, Callable[[Connection, Variant, Iterator[Chunk]], int]] = {
     "postgresql": _pg_copy,
@@ -664,6 +703,17 @@ def _check_override(base: SqlBlock, block: SqlBlock) -> None:
         )
 
 
+def _query_class(cardinality: Cardinality) -> type[Query]:
+    if cardinality is Cardinality.COPYFROM:
+        return CopyQuery
+    if cardinality in BATCH_CARDINALITIES:
+        # Imported here: tradestore.batch builds on this module's Query.
+        from tradestore.batch import BatchQuery  # noqa: PLC0415
+
+        return BatchQuery
+    return Query
+
+
 def _logging_defaults(echo: bool | None, slow_query_ms: float | None) -> tuple[bool, float | None]:
     if echo is not None and slow_query_ms is not None:
         return echo, slow_query_ms
@@ -740,8 +790,9 @@ def load_queries(
                     f"{block.where}: query {name}: unknown model {block.model!r} "
                     f"(known: {known}; pass models= to add your own)"
                 )
-        cls = CopyQuery if block.cardinality is Cardinality.COPYFROM else Query
-        queries[name] = cls(variants, model, echo=echo_on, slow_query_ms=slow)
+        queries[name] = _query_class(block.cardinality)(
+            variants, model, echo=echo_on, slow_query_ms=slow
+        )
     return Queries(queries, folder)
 
 

@@ -47,10 +47,27 @@ class Cardinality(StrEnum):
     SCALAR = "scalar"
     EXEC = "exec"
     EXECROWS = "execrows"
+    EXECLASTID = "execlastid"
     COPYFROM = "copyfrom"
+    BATCHEXEC = "batchexec"
+    BATCHONE = "batchone"
+    BATCHMANY = "batchmany"
 
 
-ROW_CARDINALITIES = frozenset({Cardinality.ONE, Cardinality.MANY, Cardinality.ITER})
+#: The cardinalities that return rows, so may name a row model (in this order in messages).
+ROW_CARDINALITIES = frozenset(
+    {
+        Cardinality.ONE,
+        Cardinality.MANY,
+        Cardinality.ITER,
+        Cardinality.BATCHONE,
+        Cardinality.BATCHMANY,
+    }
+)
+#: Called with an iterable of parameter sets instead of keyword parameters.
+BATCH_CARDINALITIES = frozenset(
+    {Cardinality.BATCHEXEC, Cardinality.BATCHONE, Cardinality.BATCHMANY}
+)
 
 
 def render(sql: str, params: tuple[Param, ...], placeholder: str, *, escape_percent: bool) -> str:
@@ -123,9 +140,9 @@ def _check_spec(where: str, spec: re.Match[str]) -> tuple[str, Cardinality, str 
     if model is not None and not _PY_IDENT.match(model):
         raise SqlFileError(f"{where}: query {name}: model {model!r} is not a class name")
     if model is not None and cardinality not in ROW_CARDINALITIES:
+        fits = ", ".join(f":{c.value}" for c in Cardinality if c in ROW_CARDINALITIES)
         raise SqlFileError(
-            f"{where}: query {name}: a row model only fits :one, :many or :iter, "
-            f"not :{cardinality.value}"
+            f"{where}: query {name}: a row model only fits {fits}, not :{cardinality.value}"
         )
     return name, cardinality, model
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from tradestore.describe import PG_ARRAYS, PG_TYPES, describe_pg
 from tradestore.pool import Pool
 from tradestore.queries import Queries, Query
-from tradestore.sqlfile import Cardinality, SqlBlock
+from tradestore.sqlfile import BATCH_CARDINALITIES, Cardinality, SqlBlock
 
 _NULL_TEST = re.compile(
     r"^\s*(?:::\s*\w+(?:\s*\([^)]*\))?)?\s*(?:AS\s+[\w ]+(?:\([^)]*\))?\s*\))?\s*IS\s+NULL",
@@ -70,7 +70,11 @@ def signature(query: Query, pg_types: dict[str, int] | None, scalar_oid: int | N
         Cardinality.ITER: f"Iterator[{row}]",
         Cardinality.EXEC: "None",
         Cardinality.EXECROWS: "int",
+        Cardinality.EXECLASTID: "int | None",
         Cardinality.COPYFROM: "int",
+        Cardinality.BATCHEXEC: "int",
+        Cardinality.BATCHONE: f"list[{row} | None]",
+        Cardinality.BATCHMANY: f"list[list[{row}]]",
         Cardinality.SCALAR: (
             f"{_py_type(scalar_oid)} | None"
             if scalar_oid is not None and _py_type(scalar_oid) != "Any"
@@ -97,11 +101,43 @@ def describe_all(queries: Queries, url: str | None) -> dict[str, tuple[dict[str,
     return found
 
 
-def _method(query: Query, sig: Signature) -> list[str]:
+def params_class_name(query: Query, taken: set[str]) -> str:
+    """sqlc's name for a batch query's parameter set (``add_fills`` -> ``AddFillsParams``)."""
+    base = "".join(part[:1].upper() + part[1:] for part in query.name.split("_")) + "Params"
+    name = base
+    while name in taken:  # a model (or another query's set) of that name already
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def _params_class(query: Query, sig: Signature, class_name: str) -> list[str]:
+    """A TypedDict of one batch item: exactly the declared parameters, each one required."""
+    lines = [
+        f"class {class_name}(TypedDict):",
+        f'    """One parameter set of `{query.name}` (:{query.cardinality.value})."""',
+        "",
+    ]
+    lines += [f"    {name}: {ann}" for name, ann in sig.params.items()]
+    if not sig.params:
+        lines.pop()  # the docstring is the whole body
+    return [*lines, "", ""]
+
+
+def _described(
+    described: dict[str, tuple[dict[str, int], int | None]], name: str, url: str | None
+) -> tuple[dict[str, int] | None, int | None]:
+    pg_types, scalar_oid = described.get(name, ({}, None))
+    return (pg_types if url else None), scalar_oid
+
+
+def _method(query: Query, sig: Signature, items_type: str | None = None) -> list[str]:
     block = next(iter(query.variants.values())).block
     args = ["self", "db: Pool | Connection"]
     if query.cardinality is Cardinality.COPYFROM:
         args += ["rows: Iterable[Mapping[str, Any] | BaseModel]", "/"]
+    elif items_type is not None:
+        args += [f"items: Iterable[{items_type} | BaseModel]", "/"]
     else:
         args.append("/")
         if sig.params:
@@ -130,6 +166,15 @@ def generate(
     """The source of a module declaring `class_name`, a Protocol over `queries`."""
     described = describe_all(queries, url)
     model_names = sorted({q.model.__name__ for q in queries if q.model is not None})
+    signatures = {
+        query.name: signature(query, *_described(described, query.name, url)) for query in queries
+    }
+    taken = {*model_names, class_name}
+    params_classes = {
+        query.name: params_class_name(query, taken)
+        for query in queries
+        if query.cardinality in BATCH_CARDINALITIES
+    }
     lines = [
         f'"""Typed surface of the named queries: `{class_name}`.',
         "",
@@ -143,7 +188,8 @@ def generate(
         "import datetime",
         "from collections.abc import Iterable, Iterator, Mapping, Sequence",
         "from decimal import Decimal",
-        "from typing import TYPE_CHECKING, Any, Protocol",
+        "from typing import TYPE_CHECKING, Any, Protocol"
+        + (", TypedDict" if params_classes else ""),
         "",
         "if TYPE_CHECKING:",
         "    from pydantic import BaseModel",
@@ -158,17 +204,21 @@ def generate(
     lines += [
         "",
         "__all__ = [",
-        f'    "{class_name}",',
+        *(f'    "{name}",' for name in sorted([class_name, *params_classes.values()])),
         "]",
         "",
         "",
+    ]
+    for query in queries:
+        if query.name in params_classes:
+            lines += _params_class(query, signatures[query.name], params_classes[query.name])
+    lines += [
         f"class {class_name}(Protocol):",
         '    """One method per named query; `load_queries()` returns an object of this shape."""',
         "",
     ]
     for query in queries:
-        pg_types, scalar_oid = described.get(query.name, ({}, None))
-        lines += _method(query, signature(query, pg_types if url else None, scalar_oid))
+        lines += _method(query, signatures[query.name], params_classes.get(query.name))
     while lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"

@@ -25,3 +25,22 @@ FROM fills;
 -- name: two_columns :scalar
 SELECT id, symbol
 FROM fills;
+
+-- name: same_names :many
+SELECT id AS a, symbol AS a
+FROM fills;
+
+-- name: same_names_model :batchone Fill
+SELECT id, symbol, qty, price, ts, is_buy, meta, symbol AS qty
+FROM fills
+WHERE id = :id;
+
+-- name: text_last_id :execlastid
+INSERT INTO fills (symbol, qty, price, ts, is_buy, meta)
+VALUES (:symbol, :qty, :price, :ts, :is_buy, :meta)
+RETURNING symbol;
+
+-- name: batch_mistyped :batchmany Fill
+SELECT id, symbol, CAST(qty AS TEXT) AS qty, price, ts, is_buy, meta
+FROM fills
+WHERE symbol = :symbol;
