@@ -2,7 +2,8 @@
 
 Connections run in autocommit mode: a lone statement is its own transaction with no extra
 BEGIN/COMMIT round trips, and the kit opens explicit transactions (``BEGIN``/savepoints) when
-a caller asks for one. Python dicts are sent as ``jsonb``.
+a caller asks for one. Python dicts are sent as ``jsonb``; arrays of enums come back as lists
+of str (`postgres_types`). Both are registered per connection, never in psycopg's global map.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import JsonbDumper
 
 from tradestore.backends.base import Backend, DriverErrorInfo
+from tradestore.backends.postgres_types import install_unknown_types, unknown_types_loader
+from tradestore.url import DatabaseURL
 
 _DISCONNECT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _QUERY_CANCELED = "57014"
@@ -26,6 +29,12 @@ _CONNECT_TIMEOUT_S = 10
 class PostgresBackend(Backend):
     dialect = "postgresql"
     paramstyle = "pyformat"
+
+    def __init__(self, url: DatabaseURL, *, query_timeout: float | None = None) -> None:
+        super().__init__(url, query_timeout=query_timeout)
+        # One per pool: it keeps what this database's catalog said about the result types
+        # psycopg has no loader for (OIDs are per database).
+        self._unknown_types_loader = unknown_types_loader({})
 
     def connect(self) -> psycopg.Connection[Any]:
         options: list[str] = []
@@ -41,6 +50,7 @@ class PostgresBackend(Backend):
             kwargs["options"] = " ".join(options)
         raw: psycopg.Connection[Any] = psycopg.connect(self.url.conninfo(), **kwargs)
         raw.adapters.register_dumper(dict, JsonbDumper)
+        install_unknown_types(raw, self._unknown_types_loader)
         return raw
 
     def is_broken(self, raw: psycopg.Connection[Any]) -> bool:
