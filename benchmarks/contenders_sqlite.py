@@ -1,7 +1,8 @@
 """W7: W1-W4 on a SQLite WAL file, raw sqlite3 (the baseline) against tradestore.
 
 The raw connection gets the same settings as the kit's (autocommit, WAL, synchronous=FULL,
-the kit's Decimal/datetime adapters), so the ratio is the kit's own work.
+and Decimal/datetime adapters storing the kit's text, registered by fixture.py), so the ratio
+is the kit's own work.
 """
 
 from __future__ import annotations

@@ -16,9 +16,15 @@ from typing import Any
 
 import psycopg
 
-import tradestore.backends.sqlite  # noqa: F401  (registers the kit's Decimal/datetime adapters)
+from tradestore.backends.sqlite_values import datetime_text, decimal_text
 
 HERE = Path(__file__).resolve().parent
+
+# The raw sqlite3 baseline (and the seeding below) store the same text as the kit. The kit
+# converts per call and never registers adapters (it must not change its host's sqlite3);
+# this benchmark process is the host, so registering them for its own raw connections is fine.
+sqlite3.register_adapter(Decimal, decimal_text)
+sqlite3.register_adapter(dt.datetime, datetime_text)
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SYMBOLS = 50
 EIGHT = Decimal("0.00000001")

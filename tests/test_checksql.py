@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
+from typing import Annotated, Any, Generic, NewType, TypeVar
 
 import pytest
 from pydantic import BaseModel, Field
 
-from test_queries import FIXTURES, Fill, create_schema
+from test_queries import FIXTURES, Fill, create_schema, fill_params
 from tradestore import Pool
 from tradestore.checksql import check_queries, expected_type
 from tradestore.cli import main
 from tradestore.fields import JsonObject, Money, UtcDatetime
 from tradestore.queries import load_queries
+
+T = TypeVar("T")
+UserId = NewType("UserId", int)
+
+
+class PlainSide(enum.Enum):
+    """A plain Enum (not a str subclass) whose values are text: pydantic takes 'BUY'."""
+
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class Mixed(enum.Enum):
+    ONE = 1
+    TWO = "two"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+class LooseFill(BaseModel, Generic[T]):
+    """Fields that take any value: none may be reported as a type mismatch (issue 14, 7)."""
+
+    id: Any
+    symbol: object
+    qty: Any | None
+    ts: Any | int
+    meta: T
+    is_buy: Annotated[Any, "anything"]
+    side: PlainSide
+
 
 BROKEN = FIXTURES / "broken" / "broken.sql"
 
@@ -64,12 +98,47 @@ def test_each_problem_names_file_line_and_field(db_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("annotation", "expected"),
-    [(Money, "Decimal"), (UtcDatetime, "datetime"), (JsonObject, "dict"), (int | None, "int")],
+    [
+        (Money, "Decimal"),
+        (UtcDatetime, "datetime"),
+        (JsonObject, "dict"),
+        (int | None, "int"),
+        (PlainSide, "str"),
+        (Level, "int"),
+        (UserId, "int"),
+        (tuple[str, ...], "tuple"),
+        (list[PlainSide], "list"),
+    ],
 )
 def test_expected_type(annotation: object, expected: str) -> None:
     found = expected_type(annotation)
     assert found is not None
     assert found.__name__ == expected
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [Any, object, Any | None, Any | int, T, Annotated[Any, "x"], Mixed, int | str],
+    ids=repr,
+)
+def test_any_value_fields_want_no_particular_type(annotation: object) -> None:
+    assert expected_type(annotation) is None
+
+
+def test_fields_taking_any_value_are_not_judged(db_url: str) -> None:
+    url = schema_url(db_url)
+    loose = load_queries(
+        FIXTURES / "loose", models={"LooseFill": LooseFill}, echo=False, slow_query_ms=None
+    )
+    assert check_queries(loose, url) == []
+    # ... and the call they vouch for works.
+    basic = load_queries(FIXTURES / "basic", models={"Fill": Fill}, echo=False, slow_query_ms=None)
+    with Pool(url) as pool:
+        added = basic.add_fill(pool, **fill_params())
+        row = loose.loose_fill(pool, id=added.id)
+    assert isinstance(row, LooseFill)
+    assert (row.id, row.symbol, row.side) == (added.id, "AAPL", PlainSide.BUY)
+    assert main(["check-sql", str(FIXTURES / "loose"), "--models", __name__, "--url", url]) == 0
 
 
 def test_cli_check_sql_exit_codes(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:

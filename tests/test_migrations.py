@@ -273,19 +273,18 @@ def test_url_defaults_to_database_url(monkeypatch: pytest.MonkeyPatch, sqlite_ur
     assert tradestore.rollback() == ["0005_views"]
 
 
-def test_sqlite_adapters_survive_a_migration(sqlite_url: str) -> None:
-    # yoyo's SQLite backend replaces sqlite3's global datetime adapter; the kit restores its own.
-    migrate(sqlite_url)
-    conn = sqlite3.connect(":memory:")
-    try:
-        with pytest.raises((ValueError, sqlite3.ProgrammingError), match="naive datetime"):
-            conn.execute("SELECT ?", (dt.datetime(2026, 1, 2, 3, 4, 5),))
-        aware = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-        assert conn.execute("SELECT ?", (aware,)).fetchone()[0] == (
-            "2026-01-02T03:04:05.000000+00:00"
-        )
-    finally:
-        conn.close()
+def test_kit_conversions_survive_a_migration(sqlite_url: str) -> None:
+    # yoyo's SQLite backend registers its own (naive) datetime adapter with sqlite3 while it
+    # runs; the kit converts its values itself, so its connections do not care.
+    with Pool(sqlite_url, min_size=1) as pool:
+        migrate(sqlite_url)
+        with pool.connection() as conn:
+            with pytest.raises(ValueError, match="naive datetime"):
+                conn.execute("SELECT ?", (dt.datetime(2026, 1, 2, 3, 4, 5),))
+            aware = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+            assert conn.execute("SELECT ?", (aware,)).fetchone()[0] == (
+                "2026-01-02T03:04:05.000000+00:00"
+            )
 
 
 def _copy_migrations(tmp_path: Path) -> Path:

@@ -5,12 +5,17 @@ PostgreSQL every parameter gets a type; a :scalar returns one column, an :execla
 integer column; no two result columns of a row query share a name (a row keeps one value per
 name); a row model's fields and the result columns match by name (missing or extra is an
 error) and, on PostgreSQL, by type (``numeric`` for Decimal, ``timestamptz`` for datetime,
-...). The :batch family is checked like the single-call cardinalities. Every problem names
-file:line, the query, the backend and the field or parameter.
+...). A field that takes any value (``Any``, ``object``, a bare TypeVar, a union of several
+types) is not judged by type. A column of a type psycopg has no loader for is judged as what
+the kit's connections hand back: a list of str for an array of an enum, text for anything
+else (an array of a composite type too). The :batch family is checked like the single-call
+cardinalities. Every problem names file:line, the query, the backend and the field or
+parameter.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import enum
@@ -27,7 +32,9 @@ from tradestore.describe import (
     PG_TYPES,
     PG_UNKNOWN,
     Description,
+    PgType,
     describe_pg,
+    describe_pg_types,
     describe_sqlite,
     pg_type_name,
 )
@@ -54,6 +61,10 @@ class Problem:
 
 def expected_type(annotation: Any) -> type[Any] | None:
     """The plain Python type a field wants, or None when any column type may do."""
+    if annotation is Any or annotation is object:
+        return None  # (on Python 3.11 typing.Any is a class: the check below would take it)
+    if isinstance(annotation, typing.NewType):
+        return expected_type(annotation.__supertype__)
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -63,26 +74,36 @@ def expected_type(annotation: Any) -> type[Any] | None:
         return type(values[0]) if values else None
     if origin is typing.Annotated:
         return expected_type(typing.get_args(annotation)[0])
-    if origin in (dict, list):
+    if origin in (dict, list, tuple):
         return typing.cast(type[Any], origin)
     if annotation in (AwareDatetime, NaiveDatetime):
         return dt.datetime
     if isinstance(annotation, type):
         if issubclass(annotation, enum.Enum):
-            return str if issubclass(annotation, str) else int
+            return _enum_value_type(annotation)
         if issubclass(annotation, BaseModel):
             return dict
         return annotation
     return None
 
 
-def _compatible(want: type[Any], oid: int) -> str | None:
+def _enum_value_type(cls: type[enum.Enum]) -> type[Any] | None:
+    """What a column must hold for pydantic to find the member: its values' type (str for a
+    str enum, int for an IntEnum, the values' one type for a plain Enum; None if mixed)."""
+    for base in (str, int):
+        if issubclass(cls, base):
+            return base
+    kinds = {type(member.value) for member in cls}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _compatible(want: type[Any], oid: int, types: typing.Mapping[int, PgType]) -> str | None:
     """None when a column of type `oid` validates into `want`, else why not."""
     if oid in PG_ARRAYS:
         return None if want in (list, tuple) else "an array"
     known = PG_TYPES.get(oid)
     if known is None:
-        return None  # a type we do not map (enum, domain, ...): not judged
+        return _compatible_other(want, types.get(oid))
     name, got = known
     if oid == 1114 and want is dt.datetime:
         return "timestamp without time zone (use timestamptz: the kit only returns aware UTC)"
@@ -95,6 +116,20 @@ def _compatible(want: type[Any], oid: int) -> str | None:
     if want is got or (want is not bool and issubclass(got, want)):
         return None
     return name
+
+
+def _compatible_other(want: type[Any], other: PgType | None) -> str | None:
+    """The same verdict for a type outside PG_TYPES/PG_ARRAYS (see `describe_pg_types`)."""
+    if other is None or other.loads_as is None:
+        return None  # psycopg has a loader of its own (a range, inet, ...): not judged
+    if other.loads_as is list:
+        return None if want in (list, tuple) else "an array of an enum: a list of str"
+    if want is str:
+        return None
+    reason = f"psycopg has no loader for {other.name}: it arrives as text"
+    if other.name.endswith("[]"):
+        reason += "; the kit loads arrays of enums and of built-in types only"
+    return reason
 
 
 def _check_model(
@@ -111,12 +146,13 @@ def _check_model(
             continue
         want = expected_type(field.annotation)
         if dialect == "postgresql" and want is not None:
-            why = _compatible(want, oid)
+            why = _compatible(want, oid, desc.types)
             if why is not None:
+                column_type = pg_type_name(oid, desc.types)
                 messages.append(
-                    f"field {column}: column is {pg_type_name(oid)} but "
+                    f"field {column}: column is {column_type} but "
                     f"{model.__name__}.{column} is {want.__name__}"
-                    + ("" if why == pg_type_name(oid) else f" ({why})")
+                    + ("" if why == column_type else f" ({why})")
                 )
     # Strict even for fields with defaults: a renamed column must not turn into a silent None.
     for name in fields:
@@ -171,6 +207,8 @@ def check_queries(queries: Queries, url: str) -> list[Problem]:
             block = variant.block
             if dialect == "postgresql":
                 desc = describe_pg(conn.raw.pgconn, block)
+                types = describe_pg_types(conn.raw, (oid for _, oid in desc.columns))
+                desc = dataclasses.replace(desc, types=types)
             else:
                 desc = describe_sqlite(conn.raw, block)
             problems.extend(

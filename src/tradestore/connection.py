@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from tradestore.backends.sqlite_values import convert_params
 from tradestore.errors import (
     IntegrityViolation,
     QueryError,
@@ -94,12 +95,14 @@ class Connection:
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Run one statement in the driver's own parameter style; returns the driver cursor.
 
-        For ad-hoc work (scripts, tests). Bots call named queries instead.
+        For ad-hoc work (scripts, tests). Bots call named queries instead. On SQLite the
+        parameters are converted like a named query's (Decimal, aware datetime, JSON); `raw`
+        is the bare driver connection and converts nothing.
         """
         try:
             if self.dialect == "sqlite":
                 self.backend.arm_timeout(self.raw)
-                return self.raw.execute(sql, params if params is not None else ())
+                return self.raw.execute(sql, () if params is None else convert_params(params))
             return self.raw.execute(sql, params)
         except Exception as exc:
             if self.backend.error_info(exc) is None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tradestore.sqlfile import SqlBlock, render
@@ -56,11 +57,27 @@ PG_ARRAYS: dict[int, int] = {
 PG_UNKNOWN = 705
 
 
-def pg_type_name(oid: int) -> str:
+def pg_type_name(oid: int, types: Mapping[int, PgType] | None = None) -> str:
     if oid in PG_ARRAYS:
         return pg_type_name(PG_ARRAYS[oid]) + "[]"
     known = PG_TYPES.get(oid)
-    return known[0] if known else f"oid {oid}"
+    if known is not None:
+        return known[0]
+    other = types.get(oid) if types else None
+    return other.name if other is not None else f"oid {oid}"
+
+
+@dataclass(frozen=True)
+class PgType:
+    """A result type outside `PG_TYPES`/`PG_ARRAYS`, as the kit's connections load it.
+
+    `loads_as` is ``list`` for an array of an enum (the kit loads it as a list of str), ``str``
+    for a type psycopg has no loader for (an enum: its label; an array of a composite type:
+    the array literal), None when psycopg has a loader of its own (not judged).
+    """
+
+    name: str
+    loads_as: type[Any] | None
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,8 @@ class Description:
     params: dict[str, int]
     columns: tuple[tuple[str, int], ...]
     error: str | None = None
+    #: Result column types outside PG_TYPES/PG_ARRAYS (see `describe_pg_types`).
+    types: Mapping[int, PgType] = field(default_factory=dict)
 
 
 def numbered(block: SqlBlock) -> tuple[str, list[str]]:
@@ -102,6 +121,35 @@ def describe_pg(pgconn: Any, block: SqlBlock) -> Description:
     params = {order[i]: desc.param_type(i) for i in range(desc.nparams)}
     columns = tuple((desc.fname(i).decode(), desc.ftype(i)) for i in range(desc.nfields))
     return Description(params, columns)
+
+
+_TYPE_FACTS = (
+    b"SELECT a.oid, format_type(a.oid, NULL), e.typtype = 'e' "
+    b"FROM pg_catalog.pg_type AS a "
+    b"LEFT JOIN pg_catalog.pg_type AS e ON e.typarray = a.oid "
+    b"WHERE a.oid = ANY($1::oid[])"
+)
+
+
+def describe_pg_types(raw: Any, oids: Iterable[int]) -> dict[int, PgType]:
+    """How a kit connection `raw` (psycopg) loads each of `oids` outside PG_TYPES/PG_ARRAYS."""
+    from psycopg import pq  # noqa: PLC0415
+
+    unknown = sorted({oid for oid in oids if oid not in PG_TYPES and oid not in PG_ARRAYS})
+    if not unknown:
+        return {}
+    literal = "{" + ",".join(map(str, unknown)) + "}"
+    result = raw.pgconn.exec_params(_TYPE_FACTS, [literal.encode()])
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        return {}
+    found: dict[int, PgType] = {}
+    for row in range(result.ntuples):
+        oid = int(result.get_value(row, 0))
+        name = result.get_value(row, 1).decode()
+        own_loader = raw.adapters.get_loader(oid, pq.Format.TEXT) is not None
+        loads_as = None if own_loader else (list if result.get_value(row, 2) == b"t" else str)
+        found[oid] = PgType(name, loads_as)
+    return found
 
 
 def describe_sqlite(raw: Any, block: SqlBlock) -> Description:

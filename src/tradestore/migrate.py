@@ -19,6 +19,7 @@ How yoyo is driven:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import sqlite3
@@ -30,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tradestore.backends.sqlite_types import register_adapters
 from tradestore.errors import MigrationError
 from tradestore.settings import load_settings
 from tradestore.url import DatabaseURL, Dialect, parse_url, redact
@@ -42,6 +42,11 @@ _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # yoyo keeps one process-wide registry of migrations by id (used to resolve `depends`),
 # and both dialect folders use the same ids: read and load one folder at a time.
 _READ_LOCK = threading.Lock()
+# sqlite3's registries as they were when the first of the SQLite migrations running at once
+# began, and how many run (see `_sqlite3_left_as_found`).
+_SQLITE3_LOCK = threading.Lock()
+_sqlite3_saved: tuple[dict[Any, Any], dict[str, Any]] | None = None
+_sqlite3_runs = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,27 +124,58 @@ def _read(db: DatabaseURL, source: str | Path | None) -> Any:
 
 
 @contextmanager
+def _sqlite3_left_as_found() -> Iterator[None]:
+    """Leave sqlite3's process-wide adapters and converters as they were before yoyo ran.
+
+    yoyo's SQLite backend registers its own datetime adapter and ``timestamp`` converter for
+    as long as it runs, then "restores" them by rebinding the names ``sqlite3.adapters`` and
+    ``sqlite3.converters`` to copies: the C module never reads those names, so its
+    registrations would stay in force for every sqlite3 connection of the process (the host's
+    and other libraries' included). Here the real registries get their contents back, and the
+    names their registries, once the last of the migrations running at once ends.
+    """
+    global _sqlite3_saved, _sqlite3_runs  # noqa: PLW0603  (one process-wide registry)
+    import _sqlite3  # noqa: PLC0415  (the registries themselves, whatever names point at them)
+
+    with _SQLITE3_LOCK:
+        if _sqlite3_runs == 0:
+            _sqlite3_saved = (dict(_sqlite3.adapters), dict(_sqlite3.converters))
+        _sqlite3_runs += 1
+    try:
+        yield
+    finally:
+        with _SQLITE3_LOCK:
+            _sqlite3_runs -= 1
+            if _sqlite3_runs == 0 and _sqlite3_saved is not None:
+                adapters, converters = _sqlite3_saved
+                _sqlite3.adapters.clear()
+                _sqlite3.adapters.update(adapters)
+                _sqlite3.converters.clear()
+                _sqlite3.converters.update(converters)
+                sqlite3.adapters = _sqlite3.adapters
+                sqlite3.converters = _sqlite3.converters
+                _sqlite3_saved = None
+
+
+@contextmanager
 def _backend(db: DatabaseURL) -> Iterator[Any]:
     """A yoyo backend for `db`, closed afterwards; connection errors become MigrationError."""
     if db.dialect == "sqlite":
         Path(db.database or "").parent.mkdir(parents=True, exist_ok=True)
     from yoyo import get_backend  # noqa: PLC0415
 
-    try:
-        backend = get_backend(db.yoyo_url())
-    except _errors() as exc:
-        # The driver's text may quote the connection string: redact, and do not chain it.
-        raise MigrationError(
-            f"cannot open {db.redacted} for migrations: {redact(str(exc), db.password)}"
-        ) from None
-    try:
+    with contextlib.ExitStack() as stack:
+        if db.dialect == "sqlite":
+            stack.enter_context(_sqlite3_left_as_found())
+        try:
+            backend = get_backend(db.yoyo_url())
+        except _errors() as exc:
+            # The driver's text may quote the connection string: redact, and do not chain it.
+            raise MigrationError(
+                f"cannot open {db.redacted} for migrations: {redact(str(exc), db.password)}"
+            ) from None
         with backend:
             yield backend
-    finally:
-        if db.dialect == "sqlite":
-            # yoyo's SQLite backend swaps sqlite3's global datetime adapter while it runs
-            # and does not put ours back: restore the kit's (aware, fixed-width UTC) adapters.
-            register_adapters()
 
 
 @contextmanager

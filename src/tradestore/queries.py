@@ -29,6 +29,7 @@ from psycopg.types.json import set_json_loads
 from pydantic import BaseModel
 from pydantic_core import from_json
 
+from tradestore.backends import sqlite_values
 from tradestore.columns import duplicate_columns, unique
 from tradestore.connection import Connection, wrap_driver_error
 from tradestore.errors import QueryError, SqlFileError, TradestoreError
@@ -84,7 +85,11 @@ class Variant:
 
 
 def _picker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """Values in placeholder order; `itemgetter` is the fastest way to pull several keys."""
+    """Values in placeholder order; `itemgetter` is the fastest way to pull several keys.
+
+    PostgreSQL's: psycopg adapts each value per connection. SQLite's (`sqlite_values.picker`)
+    also converts Decimal, datetime and JSON values, since sqlite3 can only do that globally.
+    """
     if not order:
         return lambda params: ()
     if len(order) == 1:
@@ -108,9 +113,12 @@ def _bind(block: SqlBlock, dialect: str) -> Variant:
     if block.cardinality is Cardinality.EXECLASTID:
         check_lastid(block, dialect)
     select_only = sql.lstrip().upper().startswith("SELECT")
-    return Variant(
-        block, sql, order, frozenset(order), _picker(order), copy_sql, copy_params, select_only
+    pick = (
+        _picker(order)
+        if postgres
+        else sqlite_values.picker(order, f"query {block.name} ({block.where})")
     )
+    return Variant(block, sql, order, frozenset(order), pick, copy_sql, copy_params, select_only)
 
 
 class Query:
@@ -564,10 +572,12 @@ def _sqlite_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterato
 
 def _lite_copy(conn: Connection, v: Variant, chunks: Iterator[Chunk]) -> int:
     count = 0
+    what = f"query {v.block.name} ({v.block.where})"
     with conn.transaction():
         conn.backend.arm_timeout(conn.raw)  # one clock for the whole load, as one statement
         for chunk in chunks:
-            conn.raw.executemany(v.sql, chunk)
+            rows = sqlite_values.convert_rows(chunk, v.copy_params, what, first=count + 1)
+            conn.raw.executemany(v.sql, rows)
             count += len(chunk)
     return count
 

@@ -2,8 +2,9 @@
 
 Connections run in autocommit mode: a lone statement is its own transaction with no extra
 BEGIN/COMMIT round trips, and the kit opens explicit transactions (``BEGIN``/savepoints) when
-a caller asks for one. Python dicts are sent as ``jsonb``. Connecting and pinging end by the
-caller's deadline (see `postgres_deadline`).
+a caller asks for one. Python dicts are sent as ``jsonb``; arrays of enums come back as lists
+of str (`postgres_types`). Both are registered per connection, never in psycopg's global map.
+Connecting and pinging end by the caller's deadline (see `postgres_deadline`).
 
 A failed connection says why only in words (libpq exposes no SQLSTATE for it), so the
 failures retrying cannot cure are recognised by the server's and libpq's English messages.
@@ -26,6 +27,8 @@ from psycopg.types.json import JsonbDumper
 
 from tradestore.backends.base import Backend, DriverErrorInfo
 from tradestore.backends.postgres_deadline import connect_within, ping_within
+from tradestore.backends.postgres_types import install_unknown_types, unknown_types_loader
+from tradestore.url import DatabaseURL
 
 _DISCONNECT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _QUERY_CANCELED = "57014"
@@ -72,6 +75,12 @@ class PostgresBackend(Backend):
     dialect = "postgresql"
     paramstyle = "pyformat"
 
+    def __init__(self, url: DatabaseURL, *, query_timeout: float | None = None) -> None:
+        super().__init__(url, query_timeout=query_timeout)
+        # One per pool: it keeps what this database's catalog said about the result types
+        # psycopg has no loader for (OIDs are per database).
+        self._unknown_types_loader = unknown_types_loader({})
+
     def connect(self, timeout: float | None = None) -> psycopg.Connection[Any]:
         options: list[str] = []
         if self.url.schema:
@@ -83,6 +92,7 @@ class PostgresBackend(Backend):
         raw = connect_within(conninfo, self._bound(timeout))
         raw.autocommit = True
         raw.adapters.register_dumper(dict, JsonbDumper)
+        install_unknown_types(raw, self._unknown_types_loader)
         return raw
 
     def _bound(self, timeout: float | None) -> float:

@@ -3,7 +3,10 @@
 - Autocommit mode (``isolation_level=None``): the kit issues ``BEGIN IMMEDIATE`` itself, so a
   transaction takes the write lock up front and never fails half-way on a lock upgrade
   (the source of "database is locked" under WAL that busy_timeout cannot cure).
-- WAL, ``busy_timeout``, ``foreign_keys=ON`` on every connection.
+- WAL, ``busy_timeout``, ``foreign_keys=ON`` and the decimal functions on every connection.
+- Nothing process-global: Decimal, datetime, date and JSON values are converted per call by
+  the kit (`sqlite_values`), never by adapters registered with the sqlite3 module, so the
+  host's other sqlite3 connections behave as if the kit were not there.
 - ``check_same_thread=False`` is safe because the pool hands a connection to one thread at a
   time; the pool, not sqlite3, enforces exclusivity.
 - ``sqlite:///:memory:`` becomes one named in-memory database (the ``memdb`` VFS) shared by every
@@ -26,10 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from tradestore.backends.base import Backend, DriverErrorInfo
-from tradestore.backends.sqlite_types import install_functions, register_adapters
+from tradestore.backends.sqlite_types import install_functions
 from tradestore.url import DatabaseURL
-
-register_adapters()
 
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 _PROGRESS_STEPS = 10_000

@@ -1,61 +1,21 @@
-"""How Decimal, datetime and JSON values live in SQLite, exactly and in order.
+"""Exact decimal arithmetic and order inside SQLite: functions and a collation per connection.
 
-SQLite has no decimal type and a REAL column would round money, so:
-
-- ``Decimal`` is stored as its plain decimal text (``'1234.50000000'``): exact round trip.
-  Columns that hold money are declared ``TEXT`` (TEXT affinity keeps the text untouched).
-  Numeric comparison, ordering and arithmetic in SQL go through the functions and collation
-  registered here on every kit connection. They carry the names and meaning of SQLite's own
-  ``decimal`` extension (``decimal_add``, ``decimal_sub``, ``decimal_mul``, ``decimal_sum``,
-  ``decimal_cmp``, collation ``decimal``), so a DBA's sqlite3 shell, which bundles that
-  extension, runs the same views and reports.
-- ``datetime`` must be timezone-aware; it is stored as UTC ISO-8601 text with microseconds
-  (``'2026-01-02T03:04:05.000006+00:00'``): fixed width, so text order is time order.
-- ``dict`` and ``list`` are stored as JSON text (a list parameter works with ``json_each``).
-
-The adapters are registered with the sqlite3 module once, explicitly, at import; the
-functions per connection by `install_functions`.
+SQLite has no decimal type and a REAL column would round money, so ``Decimal`` is stored as
+its plain decimal text (``'1234.50000000'``, see `sqlite_values`) in columns declared ``TEXT``
+(TEXT affinity keeps the text untouched). Numeric comparison, ordering and arithmetic in SQL
+go through the functions and collation `install_functions` gives each kit connection. They
+carry the names and meaning of SQLite's own ``decimal`` extension (``decimal_add``,
+``decimal_sub``, ``decimal_mul``, ``decimal_sum``, ``decimal_cmp``, collation ``decimal``), so
+a DBA's sqlite3 shell, which bundles that extension, runs the same views and reports.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import sqlite3
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-UTC = dt.UTC
-
-
-def decimal_text(value: Decimal) -> str:
-    """Plain (never scientific) text of a finite Decimal."""
-    if not value.is_finite():
-        raise ValueError(f"cannot store non-finite Decimal {value} (NaN or infinity)")
-    return format(value, "f")
-
-
-def datetime_text(value: dt.datetime) -> str:
-    """Fixed-width UTC text of an aware datetime; naive datetimes are refused."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(
-            f"naive datetime {value.isoformat()} refused: pass a timezone-aware datetime "
-            "(e.g. datetime.now(UTC)) so the stored time is unambiguous"
-        )
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def register_adapters() -> None:
-    """Register how the kit's Python types are sent to sqlite3 (idempotent)."""
-    sqlite3.register_adapter(Decimal, decimal_text)
-    sqlite3.register_adapter(dt.datetime, datetime_text)
-    sqlite3.register_adapter(dt.date, dt.date.isoformat)
-    sqlite3.register_adapter(dict, _json_text)
-    sqlite3.register_adapter(list, _json_text)
+from tradestore.backends.sqlite_values import decimal_text
 
 
 def _dec(value: object) -> Decimal | None:
