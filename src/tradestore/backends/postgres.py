@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 from psycopg.types.json import JsonbDumper
 
 from tradestore.backends.base import Backend, DriverErrorInfo
@@ -21,6 +22,16 @@ from tradestore.backends.base import Backend, DriverErrorInfo
 _DISCONNECT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _QUERY_CANCELED = "57014"
 _CONNECT_TIMEOUT_S = 10
+# DISCARD ALL without its DEALLOCATE ALL and DISCARD PLANS: the session's prepared statements
+# are psycopg's cache of the kit's own queries (prepare_threshold); dropping them would make
+# every query re-prepare after each restored connection. RESET ALL returns every setting to
+# its session default, which for the kit's startup options (`-c search_path`,
+# `-c statement_timeout`) is the kit's value. One round trip: a statement without parameters
+# goes over the simple query protocol, where several may share one message.
+_RESTORE_SESSION = (
+    "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; "
+    "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES"
+)
 
 
 class PostgresBackend(Backend):
@@ -78,6 +89,23 @@ class PostgresBackend(Backend):
             return raw.pgconn.transaction_status == TransactionStatus.IDLE
         # ACTIVE (a result still streaming) or UNKNOWN: not worth saving.
         return False
+
+    def restore(self, raw: psycopg.Connection[Any]) -> bool:
+        # The driver's side first, as connect() left it. reset() has rolled back whatever the
+        # borrower left open, so autocommit may change; set only what differs.
+        if not raw.autocommit:
+            raw.autocommit = True
+        if raw.read_only is not None:
+            raw.read_only = None
+        if raw.isolation_level is not None:
+            raw.isolation_level = None
+        if raw.deferrable is not None:
+            raw.deferrable = None
+        raw.row_factory = tuple_row
+        raw.cursor_factory = psycopg.Cursor
+        raw.server_cursor_factory = psycopg.ServerCursor
+        raw.execute(_RESTORE_SESSION, prepare=False)
+        return raw.pgconn.transaction_status == TransactionStatus.IDLE
 
     def close(self, raw: psycopg.Connection[Any]) -> None:
         with contextlib.suppress(Exception):  # already broken: nothing left to release
