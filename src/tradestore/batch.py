@@ -104,8 +104,9 @@ def _at(index: int) -> str:
 
 def _pg_batch(conn: Connection, v: Variant, values: Values, *, returning: bool) -> Any:
     """Run the batch atomically; returns the psycopg cursor holding one result per item."""
-    raw = _pg_raw(conn)
-    cur = _pg_cursor(conn)
+    pooled = conn._live()
+    raw = _pg_raw(pooled)
+    cur = _pg_cursor(pooled)
     nested = conn.in_transaction
     if not Pipeline.is_supported():  # a libpq without pipeline mode: one round trip per item
         with conn.transaction():
@@ -184,7 +185,7 @@ def _pg_batchmany(conn: Connection, v: Variant, values: Values, build: RowBuilde
 
 
 def _lite_batchexec(conn: Connection, v: Variant, values: Values, build: RowBuilder) -> Any:
-    raw = conn.raw
+    raw = conn._live().raw
     count = 0
     with conn.transaction():
         conn.backend.arm_timeout(raw)  # one clock for the whole batch, as for :copyfrom
@@ -200,7 +201,7 @@ def _lite_batchexec(conn: Connection, v: Variant, values: Values, build: RowBuil
 
 
 def _lite_batchone(conn: Connection, v: Variant, values: Values, build: RowBuilder) -> Any:
-    raw = conn.raw
+    raw = conn._live().raw
     found: list[Any] = []
     names: list[str] | None = None
     with conn.transaction():
@@ -219,7 +220,7 @@ def _lite_batchone(conn: Connection, v: Variant, values: Values, build: RowBuild
 
 
 def _lite_batchmany(conn: Connection, v: Variant, values: Values, build: RowBuilder) -> Any:
-    raw = conn.raw
+    raw = conn._live().raw
     found: list[list[Any]] = []
     names: list[str] = []
     with conn.transaction():

@@ -21,7 +21,7 @@ from tradestore.errors import SqlFileError
 from tradestore.sqlfile import SqlBlock
 
 if TYPE_CHECKING:
-    from tradestore.connection import Connection
+    from tradestore.connection import PooledConnection
     from tradestore.queries import RowBuilder, Variant
 
 # Leading blanks and comments, then the first keyword of the statement.
@@ -61,7 +61,9 @@ def check_lastid(block: SqlBlock, dialect: str) -> None:
         )
 
 
-def sqlite_lastid(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def sqlite_lastid(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
     """The :execlastid runner on SQLite (PostgreSQL's is the :scalar one: RETURNING id)."""
     raw = conn.raw
     conn.backend.arm_timeout(raw)

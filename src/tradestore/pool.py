@@ -5,10 +5,14 @@ under one lock; anything slow (connecting, pinging, rolling back, closing) happe
 When every connection is taken, waiters queue first come, first served: a returned connection
 (or a freed slot) is handed to the longest waiter, so a thread that gives one back and asks
 again at once cannot barge ahead of the queue and starve it into a `PoolTimeout`.
-Connections come back clean: an open transaction is rolled back, a broken connection is
-discarded and replaced on demand. A server restart heals by itself: dead idle connections are
-noticed on checkout (the server's termination notice makes the socket readable, so the check
-costs one poll() and no round trip) and new ones are opened, retrying until `timeout`.
+A connection is one borrower's at a time: each checkout hands out a fresh `Connection` lease,
+so a second return, a connection of another pool, or use of a returned one is refused (see
+`putconn` and connection.py). Connections come back clean: an open transaction is rolled back,
+a broken connection is discarded and replaced on demand, and a session the borrower may have
+changed (it touched `raw` or ran ad-hoc SQL) is restored; an untouched one costs nothing more.
+A server restart heals by itself: dead idle connections are noticed on checkout (the server's
+termination notice makes the socket readable, so the check costs one poll() and no round
+trip) and new ones are opened, retrying until `timeout`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tradestore.backends import Backend, backend_for
-from tradestore.connection import Connection
+from tradestore.connection import Connection, PooledConnection
 from tradestore.errors import (
     ConnectionFailed,
     ConnectionRejected,
@@ -51,7 +55,7 @@ class _Waiter:
 
     def __init__(self) -> None:
         self.event = threading.Event()
-        self.conn: Connection | None = None
+        self.conn: PooledConnection | None = None
         self.served = False
 
 
@@ -126,26 +130,30 @@ class Pool:
         self.dialect = self.backend.dialect
         self.metrics = QueryMetrics()
         self._init_state()
+        # Leases out now. Set add/remove are atomic, so two racing returns of one lease cannot
+        # both pass. Kept across fork (not in _init_state): a lease taken before the fork and
+        # returned in the child must still be recognised, then disowned.
+        self._lent: set[Connection] = set()
         self._closed = False
         # Open min_size connections up front (a wrong URL fails here, not at the first
         # query); no background refill may race with this.
         self._refilling = True
         _POOLS.add(self)
-        opened: list[Connection] = []
+        opened: list[PooledConnection] = []
         try:
-            opened.extend(self.getconn() for _ in range(min_size))
+            opened.extend(self._checkout() for _ in range(min_size))
         except BaseException:
             self.close()
             raise
         finally:
-            for conn in opened:
-                self.putconn(conn)
+            for pooled in opened:
+                self._checkin(pooled)
             self._refilling = False
 
     def _init_state(self) -> None:
         self._lock = threading.Lock()
-        self._idle: deque[Connection] = deque()
-        self._taken: set[Connection] = set()
+        self._idle: deque[PooledConnection] = deque()
+        self._taken: set[PooledConnection] = set()
         self._queue: deque[_Waiter] = deque()
         self._size = 0
         self._generation = getattr(self, "_generation", 0) + 1
@@ -170,12 +178,53 @@ class Pool:
 
     def getconn(self, timeout: float | None = None) -> Connection:
         """Take a connection; give it back with `putconn`. Prefer ``with pool.connection()``."""
+        lease = Connection(self._checkout(timeout), self)
+        self._lent.add(lease)
+        return lease
+
+    def putconn(self, conn: Connection) -> None:
+        """Give a connection back: rolled back if a transaction is open, dropped if broken,
+        its session restored if the borrower may have changed it.
+
+        Refused with `PoolError`, changing nothing, for a connection already returned or one
+        this pool did not lend (another pool's, or a driver connection).
+        """
+        try:
+            self._lent.remove(conn)
+        except (KeyError, TypeError):  # TypeError: not even hashable
+            raise self._refusal(conn) from None
+        pooled = conn._pooled
+        conn._pooled = None  # from here on every use of this lease is refused
+        assert pooled is not None  # a lease in _lent has not been returned yet
+        self._checkin(pooled)
+
+    def _refusal(self, conn: object) -> PoolError:
+        if not isinstance(conn, Connection):
+            return PoolError(
+                f"pool {self.name!r} does not own this {type(conn).__name__}: give back the "
+                "Connection that getconn() returned; nothing was changed"
+            )
+        if conn._lender is self:
+            return PoolError(
+                f"connection already returned to pool {self.name!r}: a second putconn (or a "
+                "putconn inside its `with pool.connection()` block) is refused; nothing was "
+                "changed"
+            )
+        return PoolError(
+            f"pool {self.name!r} ({self.url.redacted}) does not own this connection: it was "
+            f"taken from pool {conn._lender.name!r} ({conn.backend.describe()}); return it "
+            "there. Nothing was changed"
+        )
+
+    def _checkout(self, timeout: float | None = None) -> PooledConnection:
+        """Take a pooled connection without a lease: for the kit's own code, which never
+        hands it to user code (a named query on a Pool), so that path pays for no lease."""
         wait = self.timeout if timeout is None else timeout
         start = time.monotonic()
         deadline = start + wait
         waited_once = False
         while True:
-            conn: Connection | None = None
+            conn: PooledConnection | None = None
             waiter: _Waiter | None = None
             with self._lock:
                 if self._closed:
@@ -205,12 +254,12 @@ class Pool:
             now = time.monotonic()
             conn.checked_out_at = now
             if self.leak_threshold is not None:
-                conn.taken_from = "".join(traceback.format_stack(limit=8)[:-1])
+                conn.taken_from = "".join(traceback.format_stack(limit=9)[:-1])
             return conn
 
     def _await(
         self, waiter: _Waiter, start: float, deadline: float, wait: float
-    ) -> Connection | None:
+    ) -> PooledConnection | None:
         """Wait in the queue; return the connection handed over, or None for a slot to fill."""
         waiter.event.wait(max(0.0, deadline - time.monotonic()))
         with self._lock:
@@ -231,7 +280,7 @@ class Pool:
             self._total_wait += waited_s
             self._longest_wait = max(self._longest_wait, waited_s)
 
-    def _serve(self, conn: Connection | None) -> bool:
+    def _serve(self, conn: PooledConnection | None) -> bool:
         """Hand `conn` (None: a free slot) to the longest waiter; False when nobody waits.
         Called with the lock held."""
         if not self._queue or self._closed:  # closed: the woken waiters raise PoolClosed
@@ -246,9 +295,9 @@ class Pool:
         waiter.event.set()
         return True
 
-    def putconn(self, conn: Connection) -> None:
-        """Give a connection back: rolled back if a transaction is open, dropped if broken."""
-        if conn._generation != self._generation:
+    def _checkin(self, conn: PooledConnection) -> None:
+        """Take a pooled connection back: clean it, then serve a waiter or keep it idle."""
+        if conn.generation != self._generation:
             # Taken before a fork: the socket belongs to the parent process.
             self.backend.disown(conn.raw)
             return
@@ -262,14 +311,17 @@ class Pool:
                 self.leak_threshold,
                 conn.taken_from,
             )
-        conn._depth = 0
         try:
             keep = self.backend.reset(conn.raw)
+            if conn.dirty and keep:
+                # Only a session the borrower may have changed pays for a restore.
+                conn.dirty = False
+                keep = self.backend.restore(conn.raw)
         except Exception:  # noqa: BLE001  (a reset that fails means: do not reuse)
             keep = False
         if keep and (self._closed or now - conn.created_at > self.max_lifetime):
             keep = False
-        to_close: list[Connection] = []
+        to_close: list[PooledConnection] = []
         with self._lock:
             self._taken.discard(conn)
             if keep:
@@ -312,7 +364,7 @@ class Pool:
 
     # -- opening, checking, discarding -------------------------------------------------
 
-    def _open(self, deadline: float) -> Connection:
+    def _open(self, deadline: float) -> PooledConnection:
         """Open a connection for a reserved slot by `deadline`, retrying with back-off.
 
         Each attempt gets only the time left, so no server can hold a checkout past it.
@@ -368,7 +420,7 @@ class Pool:
                 time.sleep(min(delay, left))
                 delay = min(delay * 2, _RETRY_MAX_S)
                 continue
-            conn = Connection(raw, self.backend, self._generation)
+            conn = PooledConnection(raw, self.backend, self._generation)
             with self._lock:
                 self._created += 1
                 self._taken.add(conn)
@@ -387,9 +439,9 @@ class Pool:
             self._size -= 1
             self._serve(None)
 
-    def _usable(self, conn: Connection, deadline: float) -> bool:
+    def _usable(self, conn: PooledConnection, deadline: float) -> bool:
         now = time.monotonic()
-        if conn._generation != self._generation:
+        if conn.generation != self._generation:
             return False
         if now - conn.created_at > self.max_lifetime:
             return False
@@ -419,7 +471,7 @@ class Pool:
         with self._lock:
             self._failed_checks += 1
 
-    def _discard(self, conn: Connection) -> None:
+    def _discard(self, conn: PooledConnection) -> None:
         """Drop a connection that failed its checkout check (not counted as a checkout)."""
         with self._lock:
             self._checkouts -= 1
@@ -452,7 +504,7 @@ class Pool:
                         "pool %r: could not refill to min_size: %s", self.name, self._redact(exc)
                     )
                     return
-                self.putconn(conn)
+                self._checkin(conn)
         finally:
             with self._lock:
                 self._refilling = False
@@ -525,8 +577,11 @@ class Pool:
         try:
             wait = min(timeout, self.timeout)
             deadline = time.monotonic() + wait
-            with self.connection(timeout=wait) as conn:
-                self.backend.ping(conn.raw, timeout=max(0.0, deadline - time.monotonic()))
+            pooled = self._checkout(timeout=wait)
+            try:
+                self.backend.ping(pooled.raw, timeout=max(0.0, deadline - time.monotonic()))
+            finally:
+                self._checkin(pooled)
         except Exception as exc:  # noqa: BLE001  (reported, not raised)
             error = f"{type(exc).__name__}: {self._redact(exc)}"
         return {

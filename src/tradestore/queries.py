@@ -11,6 +11,8 @@ transaction) or a `Connection` (the call joins whatever transaction the caller h
 
 Result columns that share a name are refused (`tradestore.columns`); :execlastid's load-time
 rules and SQLite runner live in `tradestore.lastid`, the :batch family in `tradestore.batch`.
+Runners work on the `PooledConnection` itself: with a Pool the kit checks one out without a
+lease (no user code ever sees it), with a Connection the lease is checked once per call.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from pydantic import BaseModel
 from pydantic_core import from_json
 
 from tradestore.backends import sqlite_values
+from tradestore.backends.sqlite_session import changes_session as sqlite_changes_session
 from tradestore.columns import duplicate_columns, unique
-from tradestore.connection import Connection, wrap_driver_error
+from tradestore.connection import Connection, PooledConnection, wrap_driver_error
 from tradestore.errors import QueryError, SqlFileError, TradestoreError
 from tradestore.lastid import check_lastid, sqlite_lastid
 from tradestore.pool import Pool
@@ -59,7 +62,7 @@ COPY_CHUNK = 1000
 
 Db = Pool | Connection
 RowBuilder = Callable[[dict[str, Any]], Any]
-Runner = Callable[["Connection", "Variant", tuple[Any, ...], RowBuilder], Any]
+Runner = Callable[[PooledConnection, "Variant", tuple[Any, ...], RowBuilder], Any]
 Chunk = list[tuple[Any, ...]]
 T = TypeVar("T")
 _cursor_ids = itertools.count(1)
@@ -82,6 +85,8 @@ class Variant:
     copy_params: tuple[str, ...] = ()
     #: A plain SELECT: its SQLite cursor needs no explicit close (nothing to commit).
     select_only: bool = False
+    #: The statement changes the session (SET, PRAGMA, ...): the pool restores it on return.
+    changes_session: bool = False
 
 
 def _picker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -118,7 +123,69 @@ def _bind(block: SqlBlock, dialect: str) -> Variant:
         if postgres
         else sqlite_values.picker(order, f"query {block.name} ({block.where})")
     )
-    return Variant(block, sql, order, frozenset(order), pick, copy_sql, copy_params, select_only)
+    return Variant(
+        block,
+        sql,
+        order,
+        frozenset(order),
+        pick,
+        copy_sql,
+        copy_params,
+        select_only,
+        _changes_session(sql, dialect),
+    )
+
+
+# PostgreSQL statements whose effect outlives them on the connection (the session), and calls
+# that do the same from inside a SELECT. A named query is DBA-reviewed SQL, so this check
+# catches what matters; a match only costs that connection a restore on return. (SQLite's
+# own check is exact: only PRAGMA, ATTACH and temp objects outlive a statement there.)
+_SESSION_STATEMENTS = frozenset(
+    {
+        "SET",
+        "RESET",
+        "DISCARD",
+        "LISTEN",
+        "UNLISTEN",
+        "PREPARE",
+        "DEALLOCATE",
+        "DECLARE",
+        "LOAD",
+    }
+)
+_SESSION_CALLS = (
+    "SET_CONFIG(",
+    "PG_ADVISORY_LOCK(",
+    "PG_ADVISORY_LOCK_SHARED(",
+    "PG_TRY_ADVISORY_LOCK(",
+    "PG_TRY_ADVISORY_LOCK_SHARED(",
+)
+
+
+def _changes_session(sql: str, dialect: str) -> bool:
+    if dialect == "sqlite":
+        return sqlite_changes_session(sql)
+    words = sql.upper().split()
+    if not words:
+        return False
+    if words[0] in _SESSION_STATEMENTS:
+        return True
+    if words[0] == "CREATE" and len(words) > 1 and words[1] in ("TEMP", "TEMPORARY"):
+        return True
+    squeezed = "".join(words)  # `set_config (` and `set_config(` alike
+    return any(call in squeezed for call in _SESSION_CALLS)
+
+
+def _marking_session(run: Runner) -> Runner:
+    """`run`, flagging the connection for a session restore (see Variant.changes_session)."""
+
+    def run_and_mark(
+        pooled: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+    ) -> Any:
+        pooled.dirty = True
+        return run(pooled, v, args, build)
+
+    return run_and_mark
 
 
 class Query:
@@ -154,6 +221,9 @@ class Query:
             "postgresql": _PG_RUNNERS[self.cardinality],
             "sqlite": _SQLITE_RUNNERS[self.cardinality],
         }
+        for dialect, variant in variants.items():
+            if variant.changes_session:  # wrapped at load: other queries pay nothing
+                self._runners[dialect] = _marking_session(self._runners[dialect])
 
     def __repr__(self) -> str:
         model = f" {self.model.__name__}" if self.model else ""
@@ -253,8 +323,9 @@ class Query:
         if self._quiet and not isinstance(db, Pool):
             # The hot path of a bot's own transaction: nothing to time, log or count.
             # (A failure would be neither logged nor counted either: `_observe` is a no-op.)
+            pooled = db._pooled or db._refuse()  # a returned Connection is refused here
             try:
-                return run(db, variant, values, self._build)
+                return run(pooled, variant, values, self._build)
             except Exception as exc:
                 error = self._fail(exc, db.backend, variant)
                 if error is exc:
@@ -263,15 +334,15 @@ class Query:
         start = time.perf_counter()
         try:
             if isinstance(db, Pool):
-                # getconn/putconn, not ``with db.connection()``: the same checkout and return,
-                # without a generator-based context manager per call (10 us a call, W1).
-                conn = db.getconn()
+                # The pool's internal checkout, not ``with db.connection()``: no generator-based
+                # context manager (10 us a call, W1) and no lease (user code never sees it).
+                pooled = db._checkout()
                 try:
-                    result = run(conn, variant, values, self._build)
+                    result = run(pooled, variant, values, self._build)
                 finally:
-                    db.putconn(conn)
+                    db._checkin(pooled)
             else:
-                result = run(db, variant, values, self._build)
+                result = run(db._live(), variant, values, self._build)
         except Exception as exc:
             self._observe(db, variant, start, failed=True)
             error = self._fail(exc, db.backend, variant)
@@ -404,7 +475,7 @@ def _pg_names(cur: Any) -> list[str]:
 _TUNED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def _pg_raw(conn: Connection) -> Any:
+def _pg_raw(conn: PooledConnection) -> Any:
     """The psycopg connection, its jsonb/json loader switched to pydantic-core's parser once.
 
     ``pydantic_core.from_json`` gives the same dicts as ``json.loads`` about ten times faster
@@ -417,12 +488,12 @@ def _pg_raw(conn: Connection) -> Any:
     return raw
 
 
-def _pg_cursor(conn: Connection) -> Any:
+def _pg_cursor(conn: PooledConnection) -> Any:
     """The connection's one reusable client-side cursor for :one/:many/:scalar/:exec.
 
     ``psycopg.Connection.execute`` makes a new cursor per call, and a new cursor copies the
     connection's adapter map: about 10 us of a 40 us point select. Reusing one is safe
-    because a `Connection` serves one thread at a time and every runner consumes the result
+    because a connection serves one thread at a time and every runner consumes the result
     before returning (client-side cursors hold the whole result anyway). The cursor copies
     the adapters at its creation: register per-connection adapters on ``conn.raw`` before
     its first query (global ``psycopg.adapters`` registrations already had to precede connect).
@@ -433,7 +504,7 @@ def _pg_cursor(conn: Connection) -> Any:
     return cur
 
 
-def _pg_one(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_one(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     cur = _pg_cursor(conn)
     cur.execute(v.sql, args)
     row = cur.fetchone()
@@ -445,7 +516,7 @@ def _pg_one(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuild
     return build(values)
 
 
-def _pg_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_many(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     cur = _pg_cursor(conn)
     cur.execute(v.sql, args)
     rows = cur.fetchall()
@@ -455,16 +526,18 @@ def _pg_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuil
     return [build(dict(zip(names, row, strict=True))) for row in rows]
 
 
-def _pg_scalar(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_scalar(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     row = _pg_cursor(conn).execute(v.sql, args).fetchone()
     return None if row is None else row[0]
 
 
-def _pg_exec(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_exec(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     _pg_cursor(conn).execute(v.sql, args)
 
 
-def _pg_execrows(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_execrows(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
     return _pg_cursor(conn).execute(v.sql, args).rowcount
 
 
@@ -472,7 +545,7 @@ def _pg_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[di
     # A server-side cursor needs a transaction; inside the caller's one this is a savepoint.
     with (
         conn.transaction(),
-        _pg_raw(conn).cursor(name=f"tradestore_iter_{next(_cursor_ids)}") as cur,
+        _pg_raw(conn._live()).cursor(name=f"tradestore_iter_{next(_cursor_ids)}") as cur,
     ):
         cur.itersize = ITER_BATCH
         cur.execute(v.sql, args)
@@ -487,7 +560,7 @@ def _pg_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[di
 def _pg_copy(conn: Connection, v: Variant, chunks: Iterator[Chunk]) -> int:
     count = 0
     assert v.copy_sql is not None  # set for every postgresql :copyfrom variant
-    with conn.raw.cursor() as cur, cur.copy(v.copy_sql) as copy:
+    with conn._live().raw.cursor() as cur, cur.copy(v.copy_sql) as copy:
         write = copy.write_row
         for chunk in chunks:
             for row in chunk:
@@ -506,12 +579,12 @@ def _lite_names(cur: Any) -> list[str]:
     return list(map(_first, cur.description))
 
 
-def _lite_execute(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Any:
+def _lite_execute(conn: PooledConnection, v: Variant, args: tuple[Any, ...]) -> Any:
     conn.backend.arm_timeout(conn.raw)
     return conn.raw.execute(v.sql, args)
 
 
-def _lite_one(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _lite_one(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     # Inlined (_lite_execute, _lite_names): a point select on SQLite costs ~5 us, so every
     # Python call frame saved shows in benchmarks W7.1.
     raw = conn.raw
@@ -531,7 +604,7 @@ def _lite_one(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBui
     return build(values)
 
 
-def _lite_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _lite_many(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     cur = _lite_execute(conn, v, args)
     rows = cur.fetchall()
     if not rows:
@@ -540,25 +613,29 @@ def _lite_many(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBu
     return [build(dict(zip(names, row, strict=True))) for row in rows]
 
 
-def _lite_scalar(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _lite_scalar(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
     cur = _lite_execute(conn, v, args)
     row = cur.fetchone()
     cur.close()
     return None if row is None else row[0]
 
 
-def _lite_exec(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _lite_exec(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     _lite_execute(conn, v, args).close()
 
 
-def _lite_execrows(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _lite_execrows(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
     cur = _lite_execute(conn, v, args)
     cur.fetchall()  # RETURNING rows must be drained before rowcount is final
     return cur.rowcount
 
 
 def _sqlite_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
-    cur = _lite_execute(conn, v, args)
+    cur = _lite_execute(conn._live(), v, args)
     try:
         names: list[str] | None = None
         while rows := cur.fetchmany(ITER_BATCH):
@@ -574,15 +651,16 @@ def _lite_copy(conn: Connection, v: Variant, chunks: Iterator[Chunk]) -> int:
     count = 0
     what = f"query {v.block.name} ({v.block.where})"
     with conn.transaction():
-        conn.backend.arm_timeout(conn.raw)  # one clock for the whole load, as one statement
+        raw = conn._live().raw
+        conn.backend.arm_timeout(raw)  # one clock for the whole load, as one statement
         for chunk in chunks:
             rows = sqlite_values.convert_rows(chunk, v.copy_params, what, first=count + 1)
-            conn.raw.executemany(v.sql, rows)
+            raw.executemany(v.sql, rows)
             count += len(chunk)
     return count
 
 
-def _not_iter(conn: Connection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _not_iter(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
     # :iter streams through Query._iterate, :copyfrom and the :batch family have call paths
     # of their own (CopyQuery, tradestore.batch.BatchQuery).
     raise AssertionError("not called through a runner")  # pragma: no cover

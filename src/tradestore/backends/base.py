@@ -65,6 +65,20 @@ class Backend(ABC):
     def reset(self, raw: Any) -> bool:
         """Make a returned connection clean (roll back what is open); False if unusable."""
 
+    def changes_session(self, sql: str) -> bool:
+        """Whether ad-hoc `sql` may change the session, so the connection needs a `restore`.
+
+        True by default: on PostgreSQL any statement may call a function that runs SET."""
+        return True
+
+    def restore(self, raw: Any) -> bool:
+        """Undo what a borrower may have changed in the session (called after `reset`, only for
+        a connection whose `raw` was touched or that ran session-changing SQL); False to
+        discard it.
+
+        The default discards: always correct, never cheap. Backends restore in place."""
+        return False
+
     @abstractmethod
     def close(self, raw: Any) -> None:
         """Close, ignoring errors: the connection is being thrown away."""

@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 from psycopg.types.json import JsonbDumper
 
 from tradestore.backends.base import Backend, DriverErrorInfo
@@ -68,6 +69,16 @@ _REJECTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "fix the option in the URL",
     ),
+)
+# DISCARD ALL without its DEALLOCATE ALL and DISCARD PLANS: the session's prepared statements
+# are psycopg's cache of the kit's own queries (prepare_threshold); dropping them would make
+# every query re-prepare after each restored connection. RESET ALL returns every setting to
+# its session default, which for the kit's startup options (`-c search_path`,
+# `-c statement_timeout`) is the kit's value. One round trip: a statement without parameters
+# goes over the simple query protocol, where several may share one message.
+_RESTORE_SESSION = (
+    "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; "
+    "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES"
 )
 
 
@@ -139,6 +150,23 @@ class PostgresBackend(Backend):
             return raw.pgconn.transaction_status == TransactionStatus.IDLE
         # ACTIVE (a result still streaming) or UNKNOWN: not worth saving.
         return False
+
+    def restore(self, raw: psycopg.Connection[Any]) -> bool:
+        # The driver's side first, as connect() left it. reset() has rolled back whatever the
+        # borrower left open, so autocommit may change; set only what differs.
+        if not raw.autocommit:
+            raw.autocommit = True
+        if raw.read_only is not None:
+            raw.read_only = None
+        if raw.isolation_level is not None:
+            raw.isolation_level = None
+        if raw.deferrable is not None:
+            raw.deferrable = None
+        raw.row_factory = tuple_row
+        raw.cursor_factory = psycopg.Cursor
+        raw.server_cursor_factory = psycopg.ServerCursor
+        raw.execute(_RESTORE_SESSION, prepare=False)
+        return raw.pgconn.transaction_status == TransactionStatus.IDLE
 
     def close(self, raw: psycopg.Connection[Any]) -> None:
         with contextlib.suppress(Exception):  # already broken: nothing left to release

@@ -23,12 +23,14 @@ import contextlib
 import math
 import os
 import sqlite3
+import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from tradestore.backends.base import Backend, DriverErrorInfo
+from tradestore.backends.sqlite_session import SessionBaseline, changes_session
 from tradestore.backends.sqlite_types import install_functions
 from tradestore.url import DatabaseURL
 
@@ -63,6 +65,8 @@ class SqliteBackend(Backend):
         # ids of connections opened while the file was not writable: SQLite then silently
         # opens it read-only, and such a connection stays read-only after a remount.
         self._read_only: set[int] = set()
+        # PRAGMAs of a fresh kit connection: read at the first restore (see restore()).
+        self._baseline: SessionBaseline | None = None
         if url.is_memory:
             self.target = f"file:/tradestore-{uuid.uuid4().hex}?vfs=memdb"
             self._anchor = self._open()
@@ -176,6 +180,33 @@ class SqliteBackend(Backend):
             return not raw.in_transaction
         except sqlite3.Error:
             return False
+
+    def changes_session(self, sql: str) -> bool:
+        return changes_session(sql)
+
+    def restore(self, raw: sqlite3.Connection) -> bool:
+        if sys.version_info >= (3, 12):  # apart: mypy (python 3.11) skips this block whole
+            if raw.autocommit != sqlite3.LEGACY_TRANSACTION_CONTROL:
+                return False  # 3.12's PEP 249 transaction control: discard, do not untangle
+        # sqlite3's side, as connect() left it. reset() has rolled back, so setting
+        # isolation_level (which commits) commits nothing.
+        if raw.isolation_level is not None:
+            raw.isolation_level = None
+        raw.row_factory = None
+        raw.text_factory = str
+        raw.set_trace_callback(None)
+        deadline = self._deadlines.get(id(raw))
+        raw.set_progress_handler(deadline.expired if deadline else None, _PROGRESS_STEPS)
+        # Not reset: functions, collations and an authorizer a borrower registers (like
+        # psycopg adapters they are the borrower's deliberate additions, and re-registering
+        # would expire every cached statement of the connection).
+        if self._baseline is None:
+            fresh = self._open()
+            try:
+                self._baseline = SessionBaseline.take(fresh)
+            finally:
+                fresh.close()
+        return self._baseline.restore(raw)
 
     def close(self, raw: sqlite3.Connection) -> None:
         self._deadlines.pop(id(raw), None)
