@@ -43,7 +43,15 @@ from tradestore.introspect import (
     get_table_info,
     table_exists,
 )
-from tradestore.migrate import MigrationStatus, migrate, migration_status, rollback
+from tradestore.migrate import (
+    MigrationStatus,
+    RollbackPlan,
+    break_lock,
+    migrate,
+    migration_status,
+    rollback,
+    rollback_plan,
+)
 from tradestore.pool import Pool, PoolStats
 from tradestore.queries import load_queries
 from tradestore.settings import Settings, load_settings
@@ -87,6 +95,7 @@ __all__ = [
     "QueryError",
     "QueryTimeout",
     "RiskSnapshot",
+    "RollbackPlan",
     "Settings",
     "SqlFileError",
     "StaleVersionError",
@@ -95,6 +104,7 @@ __all__ = [
     "TradeStore",
     "TradestoreError",
     "__version__",
+    "break_lock",
     "connect",
     "create_backup",
     "get_connection_stats",
@@ -107,5 +117,6 @@ __all__ = [
     "prune_backups",
     "restore_backup",
     "rollback",
+    "rollback_plan",
     "table_exists",
 ]
