@@ -8,7 +8,7 @@ DATABASE_URL ?= sqlite:///data/tradestore.db
 export DATABASE_URL
 
 .PHONY: venv demo test test-nightly lint typecheck format clean
-.PHONY: migrate rollback migrations-status migration
+.PHONY: migrate rollback migrations-status migration break-lock
 .PHONY: stubs check-sql
 .PHONY: bench
 .PHONY: soak
@@ -49,11 +49,14 @@ steps ?= 1
 migrate: venv ## apply every pending migration to DATABASE_URL (default: the SQLite file)
 	$(BIN)/tradestore migrate
 
-rollback: venv ## roll back the newest migration (make rollback steps=N for N of them)
-	$(BIN)/tradestore rollback --steps $(steps)
+rollback: venv ## roll back the newest migration (steps=N for N; yes=1 to skip the question)
+	$(BIN)/tradestore rollback --steps $(steps)$(if $(filter 1 y yes true,$(yes)), --yes)
 
 migrations-status: venv ## list migrations of DATABASE_URL, applied or pending
 	$(BIN)/tradestore status
+
+break-lock: venv ## remove a migration lock whose holder is gone (migrate takes over a dead one itself)
+	$(BIN)/tradestore break-lock
 
 migration: venv ## create a migration pair per dialect: make migration name=add_x
 	@test -n "$(name)" || { echo "usage: make migration name=add_x" >&2; exit 2; }

@@ -327,7 +327,7 @@ def test_cli_mirrors_the_library(
 ) -> None:
     assert main(["--database-url", sqlite_url, "migrate"]) == 0
     assert "applied 0005_views" in capsys.readouterr().out
-    assert main(["--database-url", sqlite_url, "rollback", "--steps", "2"]) == 0
+    assert main(["--database-url", sqlite_url, "rollback", "--steps", "2", "--yes"]) == 0
     assert capsys.readouterr().out.split() == [
         "rolled",
         "back",
@@ -352,24 +352,28 @@ def test_cli_mirrors_the_library(
 def test_make_targets_honour_database_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/make.db"
 
-    def make(*args: str) -> str:
+    def make(*args: str, ok: bool = True) -> str:
         # -o: never rebuild the venv from a test, even when pyproject.toml is newer.
         result = subprocess.run(
             ["make", "--no-print-directory", "-o", ".venv/.installed", *args],
             cwd=REPO,
             env={**os.environ, "DATABASE_URL": url},
+            stdin=subprocess.DEVNULL,  # batch mode: no terminal to ask on
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
         )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        assert (result.returncode == 0) == ok, result.stderr
+        return result.stdout if ok else result.stderr
 
     assert "applied 0005_views" in make("migrate")
-    assert "rolled back 0004_indexes" in make("rollback", "steps=2")
-    assert "3 applied, 2 pending" in make("migrations-status")
-    assert [row.applied for row in migration_status(url)] == [True] * 3 + [False] * 2
+    assert "rolled back 0005_views" in make("rollback")  # one step, no rows: no question
+    assert "pass --yes" in make("rollback", "steps=2", ok=False)
+    assert "rolled back 0003_audit" in make("rollback", "steps=2", "yes=1")
+    assert "2 applied, 3 pending" in make("migrations-status")
+    assert [row.applied for row in migration_status(url)] == [True] * 2 + [False] * 3
+    assert "no migration lock to break" in make("break-lock")
 
 
 def test_sqlite_schema_needs_no_custom_function_except_to_query_views(sqlite_url: str) -> None:

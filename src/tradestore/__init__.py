@@ -44,7 +44,15 @@ from tradestore.introspect import (
     get_table_info,
     table_exists,
 )
-from tradestore.migrate import MigrationStatus, migrate, migration_status, rollback
+from tradestore.migrate import (
+    MigrationStatus,
+    RollbackPlan,
+    break_lock,
+    migrate,
+    migration_status,
+    rollback,
+    rollback_plan,
+)
 from tradestore.pool import Pool, PoolStats
 from tradestore.queries import load_queries
 from tradestore.settings import Settings, load_settings
@@ -89,6 +97,7 @@ __all__ = [
     "QueryError",
     "QueryTimeout",
     "RiskSnapshot",
+    "RollbackPlan",
     "Settings",
     "SqlFileError",
     "StaleVersionError",
@@ -97,6 +106,7 @@ __all__ = [
     "TradeStore",
     "TradestoreError",
     "__version__",
+    "break_lock",
     "connect",
     "create_backup",
     "get_connection_stats",
@@ -109,5 +119,6 @@ __all__ = [
     "prune_backups",
     "restore_backup",
     "rollback",
+    "rollback_plan",
     "table_exists",
 ]

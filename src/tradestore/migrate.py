@@ -12,7 +12,13 @@ How yoyo is driven:
   psycopg2), and ``?schema=NAME`` becomes yoyo's ``SET search_path``.
 - Every apply/rollback runs under yoyo's lock (a row in ``yoyo_lock``), and the pending list
   is computed *inside* it: two processes starting at once apply each migration exactly once,
-  the second one waits, then finds nothing left to do.
+  the second one waits, then finds nothing left to do. A lock whose holder died (SIGKILL, a
+  crash) is taken over at once, with a warning (`tradestore.migration_lock` says how a dead
+  holder is told from a live one); `break_lock` is for what that cannot see.
+- Before the lock, `tradestore.migration_access` checks that this role or user may write it:
+  yoyo would otherwise swallow a "permission denied" and wait out its lock timeout.
+- A rollback computes its plan under the lock (`tradestore.rollback_plan`): which migrations,
+  and which non-empty tables they drop; `confirm` lets a caller (the CLI) refuse it.
 - Each migration runs in its own transaction (PostgreSQL and SQLite both have transactional
   DDL), so a failed migration leaves the database as it was before that migration.
 """
@@ -21,24 +27,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tradestore.errors import MigrationError
+from tradestore.migration_access import check_postgres_access, check_sqlite_access
+from tradestore.migration_files import migrations_source, new_migration
+from tradestore.migration_lock import BrokenLock, break_migration_lock, migration_lock
+from tradestore.rollback_plan import RollbackPlan, plan_rollback
 from tradestore.settings import load_settings
-from tradestore.url import DatabaseURL, Dialect, parse_url, redact
+from tradestore.url import DatabaseURL, parse_url, redact
 
 DEFAULT_LOCK_TIMEOUT = 60.0
-_PACKAGE_DIR = Path(__file__).resolve().parent
-_MIGRATION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # yoyo keeps one process-wide registry of migrations by id (used to resolve `depends`),
 # and both dialect folders use the same ids: read and load one folder at a time.
 _READ_LOCK = threading.Lock()
@@ -76,23 +82,6 @@ def _errors() -> tuple[type[BaseException], ...]:
     if "psycopg" in sys.modules:  # only a PostgreSQL run has imported it
         errors += (sys.modules["psycopg"].Error,)
     return errors
-
-
-def migrations_source(dialect: Dialect) -> Path:
-    """The folder of built-in migrations for `dialect`.
-
-    An installed wheel ships them inside the package (``tradestore/migrations/<dialect>``,
-    pyproject's force-include); a source checkout (editable install) has them at the top of
-    the repository.
-    """
-    for root in (_PACKAGE_DIR / "migrations", _PACKAGE_DIR.parents[1] / "migrations"):
-        folder = root / dialect
-        if folder.is_dir():
-            return folder
-    raise MigrationError(
-        f"no {dialect} migrations found: looked in {_PACKAGE_DIR / 'migrations' / dialect} "
-        f"and {_PACKAGE_DIR.parents[1] / 'migrations' / dialect}"
-    )
 
 
 def _resolve(url: str | DatabaseURL | None) -> DatabaseURL:
@@ -158,10 +147,20 @@ def _sqlite3_left_as_found() -> Iterator[None]:
 
 
 @contextmanager
-def _backend(db: DatabaseURL) -> Iterator[Any]:
-    """A yoyo backend for `db`, closed afterwards; connection errors become MigrationError."""
+def _backend(db: DatabaseURL, *, writing: bool = False) -> Iterator[Any]:
+    """A yoyo backend for `db`, closed afterwards; connection errors become MigrationError.
+
+    `writing`: first check that this role or user may take the lock and create yoyo's tables
+    (`tradestore.migration_access`), so a missing privilege is reported at once, as itself.
+    """
     if db.dialect == "sqlite":
-        Path(db.database or "").parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(db.database or "").parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MigrationError(f"cannot create the folder of {db.redacted}: {exc}") from None
+        if writing:
+            check_sqlite_access(db)
     from yoyo import get_backend  # noqa: PLC0415
 
     with contextlib.ExitStack() as stack:
@@ -175,23 +174,29 @@ def _backend(db: DatabaseURL) -> Iterator[Any]:
                 f"cannot open {db.redacted} for migrations: {redact(str(exc), db.password)}"
             ) from None
         with backend:
+            if writing and db.dialect == "postgresql":
+                _checked(db, "check migration privileges on", check_postgres_access, backend, db)
             yield backend
 
 
-@contextmanager
-def _locked(backend: Any, db: DatabaseURL, timeout: float) -> Iterator[None]:
+def _applied_query(db: DatabaseURL, query: Callable[[Any], Any], migrations: Any) -> Any:
+    """yoyo's `to_apply` / `to_rollback`: a driver error says it was reading the bookkeeping."""
     try:
-        lock = backend.lock(timeout=timeout)
-        lock.__enter__()
+        return query(migrations)
     except _errors() as exc:
         raise MigrationError(
-            f"could not take the migration lock on {db.redacted} within {timeout:g}s: "
-            f"{redact(str(exc), db.password)}"
-        ) from None
+            f"cannot read applied migrations on {db.redacted}: {redact(str(exc), db.password)}"
+        ) from exc
+
+
+def _checked(db: DatabaseURL, doing: str, action: Callable[..., Any], *args: Any) -> Any:
+    """Run `action`; a driver error becomes MigrationError saying what was being done."""
     try:
-        yield
-    finally:
-        lock.__exit__(None, None, None)
+        return action(*args)
+    except _errors() as exc:
+        raise MigrationError(
+            f"cannot {doing} {db.redacted}: {redact(str(exc).strip(), db.password)}"
+        ) from None
 
 
 def _failure(
@@ -225,13 +230,8 @@ def migrate(
     db = _resolve(url)
     migrations = _read(db, source)
     applied: list[str] = []
-    with _backend(db) as backend, _locked(backend, db, lock_timeout):
-        try:
-            pending = backend.to_apply(migrations)
-        except _errors() as exc:
-            raise MigrationError(
-                f"cannot read applied migrations on {db.redacted}: {redact(str(exc), db.password)}"
-            ) from exc
+    with _backend(db, writing=True) as backend, migration_lock(backend, db, lock_timeout):
+        pending = _applied_query(db, backend.to_apply, migrations)
         for migration in pending:
             try:
                 backend.apply_one(migration)
@@ -243,26 +243,61 @@ def migrate(
     return applied
 
 
+def _to_roll_back(backend: Any, db: DatabaseURL, migrations: Any, steps: int) -> list[Any]:
+    return list(_applied_query(db, backend.to_rollback, migrations))[:steps]
+
+
+def _plan(backend: Any, db: DatabaseURL, candidates: list[Any]) -> RollbackPlan:
+    plan: RollbackPlan = _checked(
+        db, "read what a rollback drops on", plan_rollback, backend, db, candidates
+    )
+    return plan
+
+
+def rollback_plan(
+    url: str | DatabaseURL | None = None,
+    steps: int = 1,
+    *,
+    source: str | Path | None = None,
+) -> RollbackPlan:
+    """What `rollback` with the same arguments would undo now, and the non-empty tables it
+    would drop; changes nothing, takes no lock. See `tradestore.rollback_plan`."""
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    db = _resolve(url)
+    migrations = _read(db, source)
+    with _backend(db) as backend:
+        return _plan(backend, db, _to_roll_back(backend, db, migrations, steps))
+
+
 def rollback(
     url: str | DatabaseURL | None = None,
     steps: int = 1,
     *,
     source: str | Path | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    confirm: Callable[[RollbackPlan], bool] | None = None,
 ) -> list[str]:
-    """Roll back the last `steps` applied migrations, newest first; return their ids."""
+    """Roll back the last `steps` applied migrations, newest first; return their ids.
+
+    `confirm`, when given, is called under the lock with the plan (`RollbackPlan`) whenever
+    it needs confirmation (more than one migration, or a non-empty table dropped); unless it
+    returns True, nothing is rolled back and `MigrationError` says what was refused. Without
+    it the call itself is the decision, as a program's call should be.
+    """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     db = _resolve(url)
     migrations = _read(db, source)
     undone: list[str] = []
-    with _backend(db) as backend, _locked(backend, db, lock_timeout):
-        try:
-            candidates = list(backend.to_rollback(migrations))[:steps]
-        except _errors() as exc:
-            raise MigrationError(
-                f"cannot read applied migrations on {db.redacted}: {redact(str(exc), db.password)}"
-            ) from exc
+    with _backend(db, writing=True) as backend, migration_lock(backend, db, lock_timeout):
+        candidates = _to_roll_back(backend, db, migrations, steps)
+        if confirm is not None:
+            plan = _plan(backend, db, candidates)
+            if plan.needs_confirmation and not confirm(plan):
+                raise MigrationError(
+                    f"rollback not confirmed: it would {plan.describe()}. Nothing was rolled back"
+                )
         for migration in candidates:
             try:
                 backend.rollback_one(migration)
@@ -270,6 +305,18 @@ def rollback(
                 raise MigrationError(_failure("rollback", migration, db, exc, undone)) from exc
             undone.append(migration.id)
     return undone
+
+
+def break_lock(url: str | DatabaseURL | None = None) -> BrokenLock:
+    """Remove the migration lock whatever holds it (the last resort `migrate` points to when a
+    holder it cannot prove dead keeps it); on PostgreSQL also end the session holding it.
+    Refused on SQLite while a live process of this host holds the lock file."""
+    db = _resolve(url)
+    with _backend(db, writing=True) as backend:
+        broken: BrokenLock = _checked(
+            db, "break the migration lock on", break_migration_lock, backend, db
+        )
+    return broken
 
 
 def _as_utc(value: object) -> dt.datetime | None:
@@ -307,71 +354,16 @@ def migration_status(
     ]
 
 
-def _default_root() -> Path:
-    for root in (Path.cwd() / "migrations", _PACKAGE_DIR.parents[1] / "migrations"):
-        if (root / "postgresql").is_dir() and (root / "sqlite").is_dir():
-            return root
-    raise MigrationError(
-        "no migrations/ folder with postgresql/ and sqlite/ found (run from the repository "
-        "top, or pass root=)"
-    )
-
-
-def new_migration(name: str, *, root: str | Path | None = None) -> list[Path]:
-    """Create ``NNNN_name.sql`` and ``NNNN_name.rollback.sql`` in each dialect folder.
-
-    NNNN is one more than the highest number in either folder; each file depends on the
-    newest migration of its own folder. Returns the four paths created.
-    """
-    slug = re.sub(r"[\s-]+", "_", name.strip().lower())
-    if not _MIGRATION_NAME.match(slug):
-        raise MigrationError(
-            f"migration name {name!r} must be letters, digits and underscores, starting with "
-            "a letter (e.g. add_order_tags)"
-        )
-    base = Path(root) if root is not None else _default_root()
-    folders = {dialect: base / dialect for dialect in ("postgresql", "sqlite")}
-    existing = {
-        dialect: sorted(
-            match.group(0)[: -len(".sql")]
-            for f in folder.glob("*.sql")
-            if (match := _MIGRATION_FILE.match(f.name))
-        )
-        for dialect, folder in folders.items()
-        if folder.is_dir()
-    }
-    if len(existing) != len(folders):
-        raise MigrationError(f"{base} must hold postgresql/ and sqlite/ folders")
-    number = 1 + max((int(mid[:4]) for ids in existing.values() for mid in ids), default=0)
-    migration_id = f"{number:04d}_{slug}"
-    created: list[Path] = []
-    for dialect, folder in folders.items():
-        depends = f"-- depends: {existing[dialect][-1]}\n" if existing[dialect] else ""
-        apply_text = (
-            f"-- {migration_id}: say what this changes and why (the DBA reads this first).\n"
-            f"-- {dialect} twin of the other dialect's {migration_id}: keep names in step.\n"
-            f"{depends}\n"
-        )
-        rollback_text = (
-            f"-- Undo {migration_id}: reverse each statement of {migration_id}.sql, last first.\n\n"
-        )
-        for path, text in (
-            (folder / f"{migration_id}.sql", apply_text),
-            (folder / f"{migration_id}.rollback.sql", rollback_text),
-        ):
-            if path.exists():
-                raise MigrationError(f"{path} already exists")
-            path.write_text(text, encoding="utf-8")
-            created.append(path)
-    return created
-
-
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
+    "BrokenLock",
     "MigrationStatus",
+    "RollbackPlan",
+    "break_lock",
     "migrate",
     "migration_status",
     "migrations_source",
     "new_migration",
     "rollback",
+    "rollback_plan",
 ]

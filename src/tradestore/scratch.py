@@ -7,14 +7,17 @@ SQLite file in a temporary folder, each brought to the latest migration by
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tradestore.errors import ConfigurationError, MigrationError
-from tradestore.url import parse_url
+from tradestore.errors import ConfigurationError, ConnectionFailed, MigrationError
+from tradestore.url import DatabaseURL, parse_url, redact
+
+logger = logging.getLogger("tradestore.scratch")
 
 
 def postgres_base_url() -> str | None:
@@ -40,29 +43,56 @@ def migrate_to_latest(url: str) -> None:
     migrate(url)
 
 
+def _no_scratch(base: DatabaseURL, exc: Exception) -> ConnectionFailed:
+    return ConnectionFailed(
+        f"cannot make a scratch schema in {base.redacted} (from TEST_DATABASE_URL, else "
+        f"DATABASE_URL): {redact(str(exc).strip(), base.password)}"
+    )
+
+
 @contextmanager
 def scratch_postgres(base_url: str, *, migrated: bool = True) -> Iterator[str]:
-    """A fresh schema in `base_url`'s database; yields a URL whose search_path is that schema."""
+    """A fresh schema in `base_url`'s database; yields a URL whose search_path is that schema.
+
+    A server that does not answer, an unknown database or a role that may not create a schema
+    is a `ConnectionFailed` naming the (redacted) URL, not the driver's traceback: the URL
+    usually comes from TEST_DATABASE_URL, and a typo there is the common case.
+    """
     import psycopg  # noqa: PLC0415
 
     base = parse_url(base_url)
     if base.dialect != "postgresql":
         raise ConfigurationError(f"scratch PostgreSQL needs a postgresql URL, not {base.redacted}")
     schema = f"scratch_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base.conninfo(), autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        admin = psycopg.connect(base.conninfo(), autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise _no_scratch(base, exc) from None
+    with admin:
+        try:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
+        except psycopg.Error as exc:
+            raise _no_scratch(base, exc) from None
         try:
             url = base_url + ("&" if "?" in base_url else "?") + f"schema={schema}"
             if migrated:
                 migrate_to_latest(url)
             yield url
         finally:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE pid <> pg_backend_pid() AND application_name = %s",
-                (schema,),
-            )
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            try:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE pid <> pg_backend_pid() AND application_name = %s",
+                    (schema,),
+                )
+                admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            except psycopg.Error as exc:
+                logger.warning(
+                    "scratch schema %s in %s was not dropped: %s",
+                    schema,
+                    base.redacted,
+                    redact(str(exc).strip(), base.password),
+                )
 
 
 @contextmanager

@@ -48,7 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = handler(args)
     except TradestoreError as exc:
-        print(f"tradestore {args.command}: error: {exc}", file=sys.stderr)
+        # One line, whatever the driver's message looked like (libpq adds a tab-indented
+        # hint line): a log line, a CI annotation or `2>&1 | tail -1` shows all of it.
+        message = " ".join(str(exc).split())
+        print(f"tradestore {args.command}: error: {message}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # `tradestore trades | head`: the reader left; say nothing more, like other tools.
