@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: venv ## run the demo bot on the embedded SQLite default (or DATABASE_URL)
-	$(PY) -m tradestore.demo
+	$(PY) -m tradestore.trading.demo
 
 test: venv ## run the test suite (PostgreSQL from TEST_DATABASE_URL or testcontainers)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -63,7 +63,7 @@ migration: venv ## create a migration pair per dialect: make migration name=add_
 	$(BIN)/tradestore new-migration $(name)
 
 stubs: venv ## regenerate the typed surface of sql/ (parameter types from a scratch PostgreSQL schema)
-	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(DATABASE_URL)}" $(BIN)/tradestore stubs --scratch -o src/tradestore/builtin_queries.py
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(DATABASE_URL)}" $(BIN)/tradestore stubs --scratch -o src/tradestore/trading/builtin_queries.py
 
 check-sql: venv ## every named query vs a freshly migrated scratch PostgreSQL schema and SQLite file
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(DATABASE_URL)}" $(BIN)/tradestore check-sql

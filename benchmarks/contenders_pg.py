@@ -21,7 +21,7 @@ from bench_model import COLUMNS, BenchTrade, validate
 from fixture import T0, Sizes, bulk_rows, point_id, range_window
 from harness import Contender, Workload
 from tradestore import Pool
-from tradestore.queries import Queries
+from tradestore.queries.loader import Queries
 
 SELECT_ONE = "SELECT id, symbol, side, qty, price, ts FROM trades WHERE id = %s"
 INSERT_ONE = (

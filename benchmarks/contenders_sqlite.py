@@ -17,7 +17,7 @@ from contenders_pg import BULK_KEYS, NEW_ARGS, NEW_ROW
 from fixture import Sizes, bulk_rows, point_id, range_window
 from harness import Contender, Workload
 from tradestore import Pool
-from tradestore.queries import Queries
+from tradestore.queries.loader import Queries
 
 SELECT_ONE = "SELECT id, symbol, side, qty, price, ts FROM trades WHERE id = ?"
 INSERT_ONE = "INSERT INTO trades (symbol, side, qty, price, ts) VALUES (?, ?, ?, ?, ?) RETURNING id"

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from tradestore.backends.sqlite_values import datetime_text, decimal_text
+from tradestore.db.backends.sqlite_values import datetime_text, decimal_text
 
 HERE = Path(__file__).resolve().parent
 

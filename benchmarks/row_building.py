@@ -30,8 +30,8 @@ from psycopg.rows import class_row, dict_row
 from pydantic import BaseModel, TypeAdapter
 
 from tradestore import Pool
-from tradestore.fields import JsonObject, Money, UtcDatetime
-from tradestore.queries import load_queries
+from tradestore.queries.fields import JsonObject, Money, UtcDatetime
+from tradestore.trading.queries import load_queries
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "sql_fixtures"
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)

@@ -32,8 +32,8 @@ import fixture  # noqa: E402
 import workload_iter  # noqa: E402
 from bench_model import BenchTrade  # noqa: E402
 from harness import Result, Workload, markdown, run_workload  # noqa: E402
-from tradestore.queries import load_queries  # noqa: E402
-from tradestore.url import parse_url, redact  # noqa: E402
+from tradestore.db.url import parse_url, redact  # noqa: E402
+from tradestore.trading.queries import load_queries  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ALL = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")

@@ -33,8 +33,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from tradestore import Pool, load_queries
-from tradestore.backends.sqlite_values import picker
-from tradestore.fields import JsonObject, Money, UtcDatetime
+from tradestore.db.backends.sqlite_values import picker
+from tradestore.queries.fields import JsonObject, Money, UtcDatetime
 
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC)
 SQL = """

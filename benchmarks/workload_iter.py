@@ -42,7 +42,7 @@ def _child(kind: str, n: int, conninfo: str, schema: str, url: str) -> dict[str,
 
     from bench_model import COLUMNS, BenchTrade, validate  # noqa: PLC0415
     from tradestore import Pool  # noqa: PLC0415
-    from tradestore.queries import load_queries  # noqa: PLC0415
+    from tradestore.trading.queries import load_queries  # noqa: PLC0415
 
     start = time.perf_counter()
     count = 0

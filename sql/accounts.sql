@@ -1,4 +1,4 @@
--- Accounts: create, read, list, optimistic-locking update and delete (tradestore.repositories).
+-- Accounts: create, read, list, optimistic-locking update and delete (tradestore.trading.repositories).
 
 -- name: insert_account :one Account
 -- Create one account and return it with its id, timestamps and version 1.

@@ -1,4 +1,4 @@
--- Audit trail: append-only rows of who changed what (tradestore.audit).
+-- Audit trail: append-only rows of who changed what (tradestore.trading.audit).
 
 -- name: insert_audit_log :one AuditLog
 -- Append one audit row; occurred_at defaults to the database clock (transaction start on

@@ -1,4 +1,4 @@
--- Introspection: what the connected database holds (tradestore.introspect, `tradestore stats`).
+-- Introspection: what the connected database holds (tradestore.schema.introspect, `tradestore stats`).
 -- Standard information_schema, limited to the connection's current schema (the first on the
 -- search_path, i.e. the URL's ?schema=). SQLite overrides: sql/sqlite/introspection.sql.
 

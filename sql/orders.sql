@@ -1,5 +1,5 @@
 -- Orders: submit, read, list, and the one optimistic-locking UPDATE every lifecycle step
--- (fill, cancel, reject, amend) goes through (tradestore.repositories.orders).
+-- (fill, cancel, reject, amend) goes through (tradestore.trading.repositories.orders).
 
 -- name: insert_order :one Order
 -- Submit one order (status 'new') and return it with its id, timestamps and version 1.

@@ -1,4 +1,4 @@
--- Portfolios: create, read, list, optimistic-locking update and delete (tradestore.repositories).
+-- Portfolios: create, read, list, optimistic-locking update and delete (tradestore.trading.repositories).
 
 -- name: insert_portfolio :one Portfolio
 -- Create one portfolio of an account and return it with its id, timestamps and version 1.

@@ -1,5 +1,5 @@
 -- Positions: open, read, list, and the one optimistic-locking UPDATE that marking to market,
--- closing and amending go through (tradestore.repositories.positions).
+-- closing and amending go through (tradestore.trading.repositories.positions).
 
 -- name: insert_position :one Position
 -- Open one position; a second open position for the same portfolio and symbol is refused

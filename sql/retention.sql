@@ -1,5 +1,5 @@
 -- Retention: purge old audit rows, and move old rows of the time-keyed tables out to a file
--- in short batches (tradestore.retention). One fixed set of queries per table: the table
+-- in short batches (tradestore.trading.retention). One fixed set of queries per table: the table
 -- name is never a parameter.
 
 -- name: retention_purge_audit_logs :execrows

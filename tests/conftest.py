@@ -20,9 +20,9 @@ import pytest
 
 import hypothesis_profiles
 from tradestore import Pool, load_queries, migrate
-from tradestore.models import Portfolio
-from tradestore.repositories import Repositories, bind_all
-from tradestore.scope import DbScope
+from tradestore.db.scope import DbScope
+from tradestore.trading.models import Portfolio
+from tradestore.trading.repositories import Repositories, bind_all
 
 REQUIRE_POSTGRES = os.environ.get("TRADESTORE_REQUIRE_POSTGRES") == "1"
 # Before any test module is imported: their hypothesis settings derive from this profile.

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 
 from tradestore import load_queries
+from tradestore.db.scope import DbScope
 from tradestore.errors import TradestoreError
-from tradestore.models import Portfolio
-from tradestore.repositories import Repositories
-from tradestore.scope import DbScope
+from tradestore.trading.models import Portfolio
+from tradestore.trading.repositories import Repositories
 
 QUERIES = load_queries()
 T0 = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC)

@@ -15,15 +15,15 @@ import pytest
 
 from deadlines import join_all
 from tradestore import Pool, migrate
-from tradestore.backends.sqlite_types import install_functions
-from tradestore.backup import (
+from tradestore.db.backends.sqlite_types import install_functions
+from tradestore.errors import BackupError
+from tradestore.schema.backup import (
     backup_name,
     backup_time,
     create_backup,
     prune_backups,
     restore_backup,
 )
-from tradestore.errors import BackupError
 
 CI = os.environ.get("CI") == "true" or os.environ.get("TRADESTORE_REQUIRE_POSTGRES") == "1"
 PG_DUMP = shutil.which("pg_dump")

@@ -22,7 +22,9 @@ from pydantic import BaseModel
 from test_queries import FIXTURES, Fill, create_schema, fill_params
 from tradestore import Pool
 from tradestore.errors import IntegrityViolation, QueryError
-from tradestore.queries import Queries, Query, load_queries
+from tradestore.queries.loader import Queries
+from tradestore.queries.query import Query
+from tradestore.trading.queries import load_queries
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from test_queries import FIXTURES, Fill, create_schema, fill_params
 from tradestore import Pool
-from tradestore.checksql import check_queries, expected_type
 from tradestore.cli import main
-from tradestore.fields import JsonObject, Money, UtcDatetime
-from tradestore.queries import load_queries
+from tradestore.queries.checksql import check_queries, expected_type
+from tradestore.queries.fields import JsonObject, Money, UtcDatetime
+from tradestore.trading.queries import load_queries
 
 T = TypeVar("T")
 UserId = NewType("UserId", int)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tradestore import Pool, migrate
-from tradestore.backup import backup_name
 from tradestore.cli import main
 from tradestore.cli.reports import (
     PlotUnavailable,
@@ -22,7 +21,8 @@ from tradestore.cli.reports import (
     plot_equity,
     summarize_equity,
 )
-from tradestore.models import EquityPoint
+from tradestore.schema.backup import backup_name
+from tradestore.trading.models import EquityPoint
 
 SECRET = "s3cret"
 

@@ -12,7 +12,7 @@ import pytest
 
 from tradestore import Connection, Pool, migrate
 from tradestore.errors import IntegrityViolation
-from tradestore.models import Account, AuditLog, Order, Position, TradeHistoryRecord
+from tradestore.trading.models import Account, AuditLog, Order, Position, TradeHistoryRecord
 
 T0 = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC)
 SQLITE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tradestore import Pool
-from tradestore.demo import main
+from tradestore.trading.demo import main
 
 ITERATIONS = 150
 
@@ -68,7 +68,7 @@ def test_demo_rerun_extends_the_same_database(
 def test_demo_module_entry_point(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
     done = subprocess.run(
-        [sys.executable, "-m", "tradestore.demo", "--iterations", "30"],
+        [sys.executable, "-m", "tradestore.trading.demo", "--iterations", "30"],
         env=env,
         capture_output=True,
         text=True,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tradestore.settings import Settings
+from tradestore.db.settings import Settings
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 _ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")

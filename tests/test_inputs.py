@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tradestore.inputs import (
+from tradestore.trading.inputs import (
     MAX_JSON_BYTES,
     MAX_TEXT_CHARS,
     AuditReport,

@@ -8,7 +8,7 @@ import pytest
 
 from tradestore import Pool, migrate
 from tradestore.errors import NotFound
-from tradestore.introspect import (
+from tradestore.schema.introspect import (
     get_connection_stats,
     get_table_info,
     list_tables,

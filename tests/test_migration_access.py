@@ -19,7 +19,7 @@ import pytest
 
 from tradestore import parse_url
 from tradestore.errors import MigrationError
-from tradestore.migrate import migrate, rollback
+from tradestore.schema.migrate import migrate, rollback
 
 FAST = 10.0
 """Generous bound for an error that must come at once, not after the 60 s lock timeout."""

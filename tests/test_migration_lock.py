@@ -23,8 +23,8 @@ import pytest
 from tradestore import Pool, parse_url
 from tradestore.cli import main
 from tradestore.errors import MigrationError
-from tradestore.migrate import break_lock, migrate, migration_status, migrations_source
-from tradestore.migration_lock import ADVISORY_LOCK_CLASS, LOCK_FILE_SUFFIX, process_alive
+from tradestore.schema.migrate import break_lock, migrate, migration_status, migrations_source
+from tradestore.schema.migration_lock import ADVISORY_LOCK_CLASS, LOCK_FILE_SUFFIX, process_alive
 
 # Every built-in migration, in apply order (the SQLite folder has the same ids as PostgreSQL's).
 ALL_IDS = sorted(
@@ -64,7 +64,7 @@ migrate(sys.argv[1], source=sys.argv[2])
 _YOYO_HOLDER = """
 import os, sys, time
 from yoyo import get_backend
-from tradestore.url import parse_url
+from tradestore.db.url import parse_url
 backend = get_backend(parse_url(sys.argv[1]).yoyo_url())
 with backend.lock(timeout=5):
     with open(os.environ["HOLDING_FLAG"], "w") as flag:

@@ -17,8 +17,9 @@ import pytest
 import tradestore
 from tradestore import Pool, parse_url
 from tradestore.cli import main
+from tradestore.db.url import Dialect
 from tradestore.errors import MigrationError
-from tradestore.migrate import (
+from tradestore.schema.migrate import (
     MigrationStatus,
     migrate,
     migration_status,
@@ -26,7 +27,6 @@ from tradestore.migrate import (
     new_migration,
     rollback,
 )
-from tradestore.url import Dialect
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

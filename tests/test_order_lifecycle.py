@@ -12,16 +12,16 @@ import pytest
 
 from deadlines import join_all
 from tradestore import load_queries
+from tradestore.db.scope import DbScope
 from tradestore.errors import (
     IllegalTransition,
     IntegrityViolation,
     NotFound,
     StaleVersionError,
 )
-from tradestore.lifecycle import ORDER_TRANSITIONS, apply_fill, check_transition, to_money
-from tradestore.models import Order, OrderStatus, Portfolio
-from tradestore.repositories import Repositories
-from tradestore.scope import DbScope
+from tradestore.trading.lifecycle import ORDER_TRANSITIONS, apply_fill, check_transition, to_money
+from tradestore.trading.models import Order, OrderStatus, Portfolio
+from tradestore.trading.repositories import Repositories
 
 QUERIES = load_queries()
 T0 = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC)

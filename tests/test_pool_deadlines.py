@@ -30,7 +30,7 @@ import pytest
 
 from netproxy import NetProxy, unanswered_port
 from tradestore import ConnectionFailed, ConnectionRejected, Pool, PoolError
-from tradestore.url import parse_url
+from tradestore.db.url import parse_url
 
 TIMEOUT_S = 2.0
 # Generous on a shared 2-core machine; the old code took 10 s, 30 s or forever.

@@ -22,8 +22,10 @@ from psycopg.rows import dict_row
 
 from tradestore import Connection, Pool, PoolError, PoolTimeout, TradeStore, migrate
 from tradestore.errors import QueryTimeout
-from tradestore.inputs import TradeSignal
-from tradestore.queries import Queries, _changes_session, load_queries
+from tradestore.queries.binding import _changes_session
+from tradestore.queries.loader import Queries
+from tradestore.trading.inputs import TradeSignal
+from tradestore.trading.queries import load_queries
 
 NOTES_SQL = """\
 -- name: note_count :scalar

@@ -14,7 +14,7 @@ import pytest
 
 from deadlines import join_all, wait_until
 from tradestore import ConnectionFailed, Pool, QueryError
-from tradestore.url import parse_url
+from tradestore.db.url import parse_url
 
 CONNECTION_LOST = (
     r"\[57P01\]: terminating connection due to administrator command"

@@ -16,10 +16,11 @@ from pydantic import BaseModel
 
 from test_queries import FIXTURES
 from tradestore import Pool
-from tradestore.checksql import check_queries
 from tradestore.cli import main
-from tradestore.introspect import list_tables
-from tradestore.queries import Queries, load_queries
+from tradestore.queries.checksql import check_queries
+from tradestore.queries.loader import Queries
+from tradestore.schema.introspect import list_tables
+from tradestore.trading.queries import load_queries
 
 ENUMS = FIXTURES / "enums"
 SCHEMA = """

@@ -16,8 +16,9 @@ from pydantic import BaseModel
 
 from tradestore import Pool
 from tradestore.errors import IntegrityViolation, QueryError, SqlFileError
-from tradestore.fields import JsonObject, Money, UtcDatetime
-from tradestore.queries import Queries, load_queries
+from tradestore.queries.fields import JsonObject, Money, UtcDatetime
+from tradestore.queries.loader import Queries
+from tradestore.trading.queries import load_queries
 
 FIXTURES = Path(__file__).parent / "sql_fixtures"
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)

@@ -11,10 +11,10 @@ import pytest
 
 from deadlines import join_all
 from tradestore import load_queries
+from tradestore.db.scope import DbScope
 from tradestore.errors import IllegalTransition, IntegrityViolation, NotFound, StaleVersionError
-from tradestore.models import Account, Portfolio
-from tradestore.repositories import Repositories
-from tradestore.scope import DbScope
+from tradestore.trading.models import Account, Portfolio
+from tradestore.trading.repositories import Repositories
 
 QUERIES = load_queries()
 T0 = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from tradestore import Connection, Pool, load_queries, migrate
+from tradestore.db.scope import DbScope
 from tradestore.errors import TradestoreError
-from tradestore.retention import ARCHIVABLE, ARCHIVABLE_TABLES, archive, purge_audit_logs
-from tradestore.scope import DbScope
+from tradestore.trading.retention import ARCHIVABLE, ARCHIVABLE_TABLES, archive, purge_audit_logs
 
 QUERIES = load_queries()
 T0 = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC)

@@ -14,14 +14,14 @@ import pytest
 
 from tradestore import Pool
 from tradestore.errors import MigrationError
-from tradestore.migrate import (
+from tradestore.schema.migrate import (
     migrate,
     migration_status,
     migrations_source,
     rollback,
     rollback_plan,
 )
-from tradestore.rollback_plan import RollbackPlan, dropped_table_names
+from tradestore.schema.rollback_plan import RollbackPlan, dropped_table_names
 
 BIN = Path(sys.executable).parent
 # Every built-in migration, in apply order (the SQLite folder has the same ids as PostgreSQL's).

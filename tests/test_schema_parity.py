@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from tradestore import Connection, Pool, migrate
-from tradestore import models as m
+from tradestore.trading import models as m
 
 pytestmark = pytest.mark.postgres
 

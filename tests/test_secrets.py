@@ -52,6 +52,8 @@ import pytest
 from psycopg import sql
 
 from tradestore import Pool, TradeStore, load_settings, migrate
+from tradestore.db.scope import DbScope
+from tradestore.db.url import REDACTED, parse_url
 from tradestore.errors import (
     ConfigurationError,
     ConnectionFailed,
@@ -60,10 +62,8 @@ from tradestore.errors import (
     PoolTimeout,
     QueryError,
 )
-from tradestore.inputs import TradeSignal
-from tradestore.introspect import get_connection_stats
-from tradestore.scope import DbScope
-from tradestore.url import REDACTED, parse_url
+from tradestore.schema.introspect import get_connection_stats
+from tradestore.trading.inputs import TradeSignal
 
 pytestmark = pytest.mark.postgres
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis_profiles import examples
 from tradestore import Pool, load_queries
 from tradestore.errors import SqlFileError
-from tradestore.sqlfile import (
+from tradestore.queries.sqlfile import (
     Cardinality,
     copy_target,
     parse_sql_file,

@@ -16,14 +16,17 @@ from hypothesis import strategies as st
 
 from test_queries import FIXTURES, T0, Fill, create_schema, fill_params
 from tradestore import Pool
-from tradestore.backends.sqlite_values import (
+from tradestore.db.backends.sqlite_values import (
     UNROLL_MAX,
     datetime_text,
     decimal_text,
     json_text,
     picker,
 )
-from tradestore.queries import Queries, load_queries
+from tradestore.queries.loader import Queries
+
+# -- the conversions: exactly the texts of the adapters they replaced ---------------------
+from tradestore.trading.queries import load_queries
 
 # -- the conversions: exactly the texts of the adapters they replaced ---------------------
 

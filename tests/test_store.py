@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from tradestore import Pool, TradeStore, migrate
 from tradestore.errors import IntegrityViolation, QueryError, TradestoreError
-from tradestore.inputs import AuditReport, ExecutionResult, IterationSummary, TradeSignal
+from tradestore.trading.inputs import AuditReport, ExecutionResult, IterationSummary, TradeSignal
 
 T0 = dt.datetime(2026, 3, 2, 14, 30, 0, 123456, tzinfo=dt.UTC)
 NY = dt.timezone(dt.timedelta(hours=-5))

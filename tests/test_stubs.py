@@ -14,10 +14,11 @@ from test_queries import FIXTURES, Fill, create_schema
 from tradestore import Pool
 from tradestore.cli import main
 from tradestore.cli.queries import BUILTIN_STUB
-from tradestore.queries import Queries, load_queries
-from tradestore.scratch import scratch_postgres
-from tradestore.sqlfile import parse_sql_text
-from tradestore.stubs import generate, optional_params
+from tradestore.queries.loader import Queries
+from tradestore.queries.sqlfile import parse_sql_text
+from tradestore.queries.stubs import generate, optional_params
+from tradestore.schema.scratch import scratch_postgres
+from tradestore.trading.queries import load_queries
 
 
 def test_parameter_and_return_types_from_postgres(pg_url: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tradestore import DatabaseURLError, parse_url
-from tradestore.url import redact
+from tradestore.db.url import redact
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import pathlib, tradestore
 from tradestore import load_queries
-from tradestore.queries import builtin_sql_dir
+from tradestore.resources import builtin_sql_dir
 package = pathlib.Path(tradestore.__file__).parent
 assert "site-packages" in str(package), package
 assert builtin_sql_dir() == package / "sql", builtin_sql_dir()

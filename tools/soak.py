@@ -6,7 +6,7 @@ postgresql://postgres@127.0.0.1:5432/test. The soak works in a schema of its own
 migrated, dropped at the end) under an application_name of its own, so the only backends it
 kills are its own pool's.
 
-Each thread runs a `tradestore.demo.SimulatedBot` (trades, equity points, iterations, risk
+Each thread runs a `tradestore.trading.demo.SimulatedBot` (trades, equity points, iterations, risk
 snapshots, orders with partial fills, positions, audit rows) through ONE `TradeStore`, one
 transaction per iteration, while a fault thread terminates every backend of the pool every
 ~2.5 s. Every statement that creates a row is watched: the key of the row it returned (id or
@@ -42,11 +42,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 
 import tradestore
-from tradestore.demo import START_PRICES, SimulatedBot
+from tradestore.db.pool import PoolStats
+from tradestore.db.url import parse_url, redact
 from tradestore.errors import TradestoreError
-from tradestore.pool import PoolStats
-from tradestore.queries import Queries, Query
-from tradestore.url import parse_url, redact
+from tradestore.queries.loader import Queries
+from tradestore.queries.query import Query
+from tradestore.trading.demo import START_PRICES, SimulatedBot
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 POOL_MAX = 4

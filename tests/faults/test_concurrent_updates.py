@@ -31,7 +31,7 @@ import pytest
 
 from tradestore import TradeStore, migrate
 from tradestore.errors import StaleVersionError
-from tradestore.models import Order
+from tradestore.trading.models import Order
 
 THREADS = 8
 ROUNDS = 5

@@ -38,7 +38,7 @@ import psycopg
 import pytest
 
 from tradestore import TradeStore, migrate
-from tradestore.models import Order
+from tradestore.trading.models import Order
 
 READY_SECONDS = 30.0
 GONE_SECONDS = 30.0

@@ -21,8 +21,8 @@ import pytest
 
 from deadlines import wait_until
 from tradestore import Pool, TradeStore, load_queries, migrate
-from tradestore.inputs import ExecutionResult, IterationSummary, TradeSignal
-from tradestore.store import trade_params
+from tradestore.trading.inputs import ExecutionResult, IterationSummary, TradeSignal
+from tradestore.trading.store import trade_params
 
 ROUNDS = 2
 MIN_SIZE = 3

@@ -31,9 +31,9 @@ import psycopg
 import pytest
 
 from tradestore import TradeStore, migrate
+from tradestore.db.url import parse_url
 from tradestore.errors import TradestoreError
-from tradestore.inputs import ExecutionResult, TradeSignal
-from tradestore.url import parse_url
+from tradestore.trading.inputs import ExecutionResult, TradeSignal
 
 THREADS = 8
 POOL_MAX = 4

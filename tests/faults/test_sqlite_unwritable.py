@@ -39,7 +39,7 @@ import pytest
 
 from tradestore import TradeStore, migrate
 from tradestore.errors import ConnectionFailed, QueryError, TradestoreError
-from tradestore.inputs import TradeSignal
+from tradestore.trading.inputs import TradeSignal
 
 T0 = dt.datetime(2026, 3, 2, 14, 30, tzinfo=dt.UTC)
 FAIL_FAST = 0.3

@@ -41,7 +41,7 @@ from pydantic import ValidationError
 from hypothesis_profiles import examples
 from tradestore import DatabaseURLError, TradeStore, load_queries, parse_url
 from tradestore.errors import QueryError, SqlFileError, TradestoreError
-from tradestore.inputs import MAX_JSON_BYTES, MAX_TEXT_CHARS
+from tradestore.trading.inputs import MAX_JSON_BYTES, MAX_TEXT_CHARS
 
 from .conftest import PROFILE, REJECTIONS, count_rows, no_sql
 

@@ -27,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradestore import TradeStore
-from tradestore.inputs import MAX_TEXT_CHARS
+from tradestore.trading.inputs import MAX_TEXT_CHARS
 
 from .conftest import ROUND_TRIPS
 

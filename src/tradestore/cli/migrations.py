@@ -1,5 +1,5 @@
 """`tradestore migrate | rollback | status | new-migration | break-lock`: thin shells over
-tradestore.migrate.
+tradestore.schema.migrate.
 
 The database comes from the global ``--database-url`` option, else DATABASE_URL.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tradestore.cli.arguments import positive_int
-from tradestore.migrate import (
+from tradestore.schema.migrate import (
     RollbackPlan,
     break_lock,
     migrate,

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradestore.backup import create_backup, prune_backups, restore_backup
 from tradestore.cli.arguments import positive_int
 from tradestore.cli.reports import (
     PlotUnavailable,
@@ -26,13 +25,14 @@ from tradestore.cli.reports import (
     summarize_equity,
     trades_table,
 )
-from tradestore.introspect import get_connection_stats, get_table_info, list_tables
-from tradestore.pool import Pool
-from tradestore.settings import Settings, load_settings
-from tradestore.url import DatabaseURL, parse_url
+from tradestore.db.pool import Pool
+from tradestore.db.settings import Settings, load_settings
+from tradestore.db.url import DatabaseURL, parse_url
+from tradestore.schema.backup import create_backup, prune_backups, restore_backup
+from tradestore.schema.introspect import get_connection_stats, get_table_info, list_tables
 
 if TYPE_CHECKING:
-    from tradestore.store import TradeStore
+    from tradestore.trading.store import TradeStore
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -145,7 +145,7 @@ def _moment(text: str) -> dt.datetime:
 
 @contextmanager
 def _store(args: argparse.Namespace, *, connect_now: bool = True) -> Iterator[TradeStore]:
-    from tradestore.store import TradeStore  # noqa: PLC0415  (the trading layer, on demand)
+    from tradestore.trading.store import TradeStore  # noqa: PLC0415  (the trading layer, on demand)
 
     with _pool(args, connect_now=connect_now) as pool, TradeStore(pool) as store:
         yield store

@@ -13,7 +13,7 @@ from typing import Any
 from tradestore.errors import ConfigurationError
 
 #: The checked-in typed surface of the built-in queries (see `make stubs`).
-BUILTIN_STUB = Path(__file__).resolve().parent.parent / "builtin_queries.py"
+BUILTIN_STUB = Path(__file__).resolve().parent.parent / "trading" / "builtin_queries.py"
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
     )
     stubs.add_argument("path", nargs="?", help="SQL folder (default: the built-in sql/)")
     stubs.add_argument("-o", "--output", help="file to write (default: stdout)")
-    stubs.add_argument("--models", help="module with the row models (default tradestore.models)")
+    stubs.add_argument(
+        "--models", help="module with the row models (default tradestore.trading.models)"
+    )
     stubs.add_argument("--class-name", default=None, help="Protocol name (default BuiltinQueries)")
     stubs.add_argument("--url", help="migrated PostgreSQL database used to type parameters")
     stubs.add_argument(
@@ -57,9 +59,9 @@ def _models(name: str | None) -> ModuleType | None:
 
 
 def run_stubs(args: argparse.Namespace) -> int:
-    from tradestore.queries import load_queries  # noqa: PLC0415
-    from tradestore.scratch import postgres_base_url, scratch_postgres  # noqa: PLC0415
-    from tradestore.stubs import generate  # noqa: PLC0415
+    from tradestore.queries.stubs import generate  # noqa: PLC0415
+    from tradestore.schema.scratch import postgres_base_url, scratch_postgres  # noqa: PLC0415
+    from tradestore.trading.queries import load_queries  # noqa: PLC0415
 
     queries = load_queries(args.path, models=_models(args.models), echo=False, slow_query_ms=None)
     with ExitStack() as stack:
@@ -74,7 +76,7 @@ def run_stubs(args: argparse.Namespace) -> int:
         text = generate(
             queries,
             class_name=args.class_name or "BuiltinQueries",
-            models_module=args.models or "tradestore.models",
+            models_module=args.models or "tradestore.trading.models",
             url=url,
         )
     if args.output is None:
@@ -93,14 +95,14 @@ def run_stubs(args: argparse.Namespace) -> int:
 
 
 def run_check_sql(args: argparse.Namespace) -> int:
-    from tradestore.checksql import check_queries  # noqa: PLC0415
-    from tradestore.queries import load_queries  # noqa: PLC0415
-    from tradestore.scratch import (  # noqa: PLC0415
+    from tradestore.db.url import parse_url  # noqa: PLC0415
+    from tradestore.queries.checksql import check_queries  # noqa: PLC0415
+    from tradestore.schema.scratch import (  # noqa: PLC0415
         postgres_base_url,
         scratch_postgres,
         scratch_sqlite,
     )
-    from tradestore.url import parse_url  # noqa: PLC0415
+    from tradestore.trading.queries import load_queries  # noqa: PLC0415
 
     queries = load_queries(args.path, models=_models(args.models), echo=False, slow_query_ms=None)
     problems = []

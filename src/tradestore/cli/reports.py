@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from tradestore.models import EquityPoint, TradeHistoryRecord
+from tradestore.trading.models import EquityPoint, TradeHistoryRecord
 
 PLOT_INSTALL_HINT = "pip install 'tradestore[plot]' (or: pip install matplotlib)"
 

@@ -1,0 +1,225 @@
+"""Generate the typed surface of a SQL folder: a `Protocol` with one method per query.
+
+mypy then sees ``q.trade_history(db, symbol=..., since=...) -> list[TradeHistoryRecord]``.
+Return types come from the block (cardinality + model). Parameter types come from
+PostgreSQL: each statement is prepared on a migrated database and ``describe_prepared``
+gives the parameter type OIDs (``:scalar`` return types likewise); a parameter used as
+``:p IS NULL`` / ``CAST(:p AS T) IS NULL`` is optional (``T | None``). Without a database
+every parameter is ``Any``. The output is deterministic, so a test can compare it with the
+checked-in file and fail when sql/ and the typed surface drift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tradestore.db.pool import Pool
+from tradestore.queries.describe import PG_ARRAYS, PG_TYPES, describe_pg
+from tradestore.queries.loader import Queries
+from tradestore.queries.query import Query
+from tradestore.queries.sqlfile import BATCH_CARDINALITIES, Cardinality, SqlBlock
+
+_NULL_TEST = re.compile(
+    r"^\s*(?:::\s*\w+(?:\s*\([^)]*\))?)?\s*(?:AS\s+[\w ]+(?:\([^)]*\))?\s*\))?\s*IS\s+NULL",
+    re.IGNORECASE,
+)
+
+
+def _py_type(oid: int) -> str:
+    if oid in PG_ARRAYS:
+        return f"Sequence[{_py_type(PG_ARRAYS[oid])}]"
+    known = PG_TYPES.get(oid)
+    if known is None:
+        return "Any"
+    got = known[1]
+    if got is dict:
+        return "Any"  # json(b) parameters accept dicts, lists and scalars
+    return {"Decimal": "Decimal", "datetime": "datetime.datetime"}.get(
+        got.__name__,
+        f"{got.__module__}.{got.__name__}" if got.__module__ != "builtins" else got.__name__,
+    )
+
+
+def optional_params(block: SqlBlock) -> set[str]:
+    """Parameters tested with IS NULL somewhere: callers may pass None for them."""
+    return {p.name for p in block.params if _NULL_TEST.match(block.sql[p.end :])}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Parameter annotations and return annotation of one query."""
+
+    params: dict[str, str]
+    returns: str
+
+
+def signature(query: Query, pg_types: dict[str, int] | None, scalar_oid: int | None) -> Signature:
+    block = next(iter(query.variants.values())).block
+    optional = optional_params(block)
+    params: dict[str, str] = {}
+    for name in query.param_names:
+        ann = _py_type(pg_types[name]) if pg_types and name in pg_types else "Any"
+        if name in optional and ann != "Any":
+            ann += " | None"
+        params[name] = ann
+    row = query.model.__name__ if query.model is not None else "dict[str, Any]"
+    card = query.cardinality
+    returns = {
+        Cardinality.ONE: f"{row} | None",
+        Cardinality.MANY: f"list[{row}]",
+        Cardinality.ITER: f"Iterator[{row}]",
+        Cardinality.EXEC: "None",
+        Cardinality.EXECROWS: "int",
+        Cardinality.EXECLASTID: "int | None",
+        Cardinality.COPYFROM: "int",
+        Cardinality.BATCHEXEC: "int",
+        Cardinality.BATCHONE: f"list[{row} | None]",
+        Cardinality.BATCHMANY: f"list[list[{row}]]",
+        Cardinality.SCALAR: (
+            f"{_py_type(scalar_oid)} | None"
+            if scalar_oid is not None and _py_type(scalar_oid) != "Any"
+            else "Any"
+        ),
+    }[card]
+    return Signature(params, returns)
+
+
+def describe_all(queries: Queries, url: str | None) -> dict[str, tuple[dict[str, int], int | None]]:
+    """PostgreSQL parameter OIDs (and a :scalar's column OID) per query, if `url` is given."""
+    found: dict[str, tuple[dict[str, int], int | None]] = {}
+    if url is None:
+        return found
+    with Pool(url, min_size=1, max_size=1) as pool, pool.connection() as conn:
+        for query in queries:
+            variant = query.variants.get("postgresql")
+            if variant is None:
+                continue
+            desc = describe_pg(conn.raw.pgconn, variant.block)
+            if desc.error is None:
+                scalar = desc.columns[0][1] if len(desc.columns) == 1 else None
+                found[query.name] = (desc.params, scalar)
+    return found
+
+
+def params_class_name(query: Query, taken: set[str]) -> str:
+    """sqlc's name for a batch query's parameter set (``add_fills`` -> ``AddFillsParams``)."""
+    base = "".join(part[:1].upper() + part[1:] for part in query.name.split("_")) + "Params"
+    name = base
+    while name in taken:  # a model (or another query's set) of that name already
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def _params_class(query: Query, sig: Signature, class_name: str) -> list[str]:
+    """A TypedDict of one batch item: exactly the declared parameters, each one required."""
+    lines = [
+        f"class {class_name}(TypedDict):",
+        f'    """One parameter set of `{query.name}` (:{query.cardinality.value})."""',
+        "",
+    ]
+    lines += [f"    {name}: {ann}" for name, ann in sig.params.items()]
+    if not sig.params:
+        lines.pop()  # the docstring is the whole body
+    return [*lines, "", ""]
+
+
+def _described(
+    described: dict[str, tuple[dict[str, int], int | None]], name: str, url: str | None
+) -> tuple[dict[str, int] | None, int | None]:
+    pg_types, scalar_oid = described.get(name, ({}, None))
+    return (pg_types if url else None), scalar_oid
+
+
+def _method(query: Query, sig: Signature, items_type: str | None = None) -> list[str]:
+    block = next(iter(query.variants.values())).block
+    args = ["self", "db: Pool | Connection"]
+    if query.cardinality is Cardinality.COPYFROM:
+        args += ["rows: Iterable[Mapping[str, Any] | BaseModel]", "/"]
+    elif items_type is not None:
+        args += [f"items: Iterable[{items_type} | BaseModel]", "/"]
+    else:
+        args.append("/")
+        if sig.params:
+            args.append("*")
+            args += [f"{n}: {a}" for n, a in sig.params.items()]
+    head = "\n".join(
+        [f"    def {query.name}(", *(f"        {arg}," for arg in args), f"    ) -> {sig.returns}:"]
+    )
+    doc = (block.doc or f"{block.name} ({block.path.rsplit('/', 1)[-1]}).").replace('"""', "'''")
+    doc_lines = doc.splitlines()
+    body = [f'        """{doc_lines[0]}']
+    body += [f"        {line}" if line else "" for line in doc_lines[1:]]
+    body[-1] += '"""' if len(doc_lines) == 1 else ""
+    if len(doc_lines) > 1:
+        body.append('        """')
+    return [head, *body, "        ...", ""]
+
+
+def generate(
+    queries: Queries,
+    *,
+    class_name: str = "BuiltinQueries",
+    models_module: str = "tradestore.trading.models",
+    url: str | None = None,
+) -> str:
+    """The source of a module declaring `class_name`, a Protocol over `queries`."""
+    described = describe_all(queries, url)
+    model_names = sorted({q.model.__name__ for q in queries if q.model is not None})
+    signatures = {
+        query.name: signature(query, *_described(described, query.name, url)) for query in queries
+    }
+    taken = {*model_names, class_name}
+    params_classes = {
+        query.name: params_class_name(query, taken)
+        for query in queries
+        if query.cardinality in BATCH_CARDINALITIES
+    }
+    lines = [
+        f'"""Typed surface of the named queries: `{class_name}`.',
+        "",
+        "Generated by `tradestore stubs`; do not edit (`make stubs` regenerates it).",
+        '"""',
+        "",
+        "# ruff: noqa: F401  (generated: imports cover whatever the queries need)",
+        "",
+        "from __future__ import annotations",
+        "",
+        "import datetime",
+        "from collections.abc import Iterable, Iterator, Mapping, Sequence",
+        "from decimal import Decimal",
+        "from typing import TYPE_CHECKING, Any, Protocol"
+        + (", TypedDict" if params_classes else ""),
+        "",
+        "if TYPE_CHECKING:",
+        "    from pydantic import BaseModel",
+        "",
+        "    from tradestore.db.connection import Connection",
+        "    from tradestore.db.pool import Pool",
+    ]
+    if model_names:
+        lines.append(f"    from {models_module} import (")
+        lines += [f"        {name}," for name in model_names]
+        lines.append("    )")
+    lines += [
+        "",
+        "__all__ = [",
+        *(f'    "{name}",' for name in sorted([class_name, *params_classes.values()])),
+        "]",
+        "",
+        "",
+    ]
+    for query in queries:
+        if query.name in params_classes:
+            lines += _params_class(query, signatures[query.name], params_classes[query.name])
+    lines += [
+        f"class {class_name}(Protocol):",
+        '    """One method per named query; `load_queries()` returns an object of this shape."""',
+        "",
+    ]
+    for query in queries:
+        lines += _method(query, signatures[query.name], params_classes.get(query.name))
+    while lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,43 @@
+"""Trades: read-only here. A trade is inserted only by `OrderRepository.fill`, in the fill's
+transaction, and never changed afterwards (a correction is a new trade)."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+
+from tradestore.trading.audit import require_aware
+from tradestore.trading.models import Trade
+from tradestore.trading.repositories._base import Repository
+
+
+class TradeRepository(Repository):
+    """The ``trades`` table."""
+
+    entity_type = "trade"
+
+    def get(self, trade_id: int) -> Trade:
+        """One trade; NotFound if there is none with that id."""
+        return self._found(self._q.get_trade(self._scope.db(), id=trade_id), trade_id)
+
+    def list(
+        self,
+        *,
+        order_id: int | None = None,
+        symbol: str | None = None,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        limit: int = 100,
+    ) -> builtins.list[Trade]:
+        """Trades newest first, of one order and/or symbol, executed in [start, end)."""
+        return self._q.list_trades(
+            self._scope.db(),
+            order_id=order_id,
+            symbol=symbol,
+            start=None if start is None else require_aware(start, "start"),
+            end=None if end is None else require_aware(end, "end"),
+            limit=limit,
+        )
+
+
+__all__ = ["TradeRepository"]
