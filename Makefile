@@ -9,7 +9,7 @@ export DATABASE_URL
 
 .PHONY: venv demo test test-nightly lint typecheck format clean
 .PHONY: migrate rollback migrations-status migration break-lock
-.PHONY: stubs check-sql
+.PHONY: stubs check-sql generate
 .PHONY: bench
 .PHONY: soak
 
@@ -32,10 +32,14 @@ test: venv ## run the test suite (PostgreSQL from TEST_DATABASE_URL or testconta
 test-nightly: venv ## the property tests, random seeds, 20x the examples (for a nightly job)
 	TRADESTORE_HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -m hypothesis --hypothesis-show-statistics $(PYTEST_ARGS)
 
-lint: venv ## ruff + mypy --strict
+lint: venv ## ruff + mypy --strict, and the generated sync twins up to date
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
+	$(PY) tools/async_to_sync.py --check
+
+generate: venv ## regenerate the sync twin of every *_async.py module (tools/async_to_sync.py)
+	$(PY) tools/async_to_sync.py
 
 typecheck: venv
 	$(BIN)/mypy

@@ -1,89 +1,51 @@
-"""A small thread-safe connection pool for both backends.
+# Generated from pool_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
+"""A small connection pool for both backends (async face).
 
-Checkout takes the most recently returned idle connection (warm caches, fewer idle sockets)
-under one lock; anything slow (connecting, pinging, rolling back, closing) happens outside it.
-When every connection is taken, waiters queue first come, first served: a returned connection
-(or a freed slot) is handed to the longest waiter, so a thread that gives one back and asks
-again at once cannot barge ahead of the queue and starve it into a `PoolTimeout`.
-A connection is one borrower's at a time: each checkout hands out a fresh `Connection` lease,
-so a second return, a connection of another pool, or use of a returned one is refused (see
-`putconn` and connection.py). Connections come back clean: an open transaction is rolled back,
-a broken connection is discarded and replaced on demand, and a session the borrower may have
-changed (it touched `raw` or ran ad-hoc SQL) is restored; an untouched one costs nothing more.
-A server restart heals by itself: dead idle connections are noticed on checkout (the server's
-termination notice makes the socket readable, so the check costs one poll() and no round
-trip) and new ones are opened, retrying until `timeout`.
+Checkout takes the most recently returned idle connection under one lock; anything slow
+(connecting, pinging, rolling back, closing) happens outside it. When every connection is
+taken, waiters queue first come, first served (`pool_base`). A connection is one borrower's
+at a time: each checkout hands out a fresh lease, so a second return, a connection of another
+pool, or use of a returned one is refused. Connections come back clean: an open transaction
+is rolled back, a broken connection is discarded and replaced on demand, and a session the
+borrower may have changed (it touched `raw` or ran ad-hoc SQL) is restored; an untouched one
+costs nothing more. A server restart heals by itself: dead idle connections are noticed on
+checkout (the server's termination notice makes the socket readable, so the check costs one
+poll() and no round trip) and new ones are opened, retrying until `timeout`.
+
+Written once for asyncio; the sync `Pool` (``pool.py``) is generated from it. On this face a
+cancelled task (or one whose ``asyncio.timeout()`` expires) leaves the pool as it found it:
+a waiter leaves the queue, or gives back what it was handed meanwhile; a checkout cancelled
+while connecting frees its slot; a return cancelled while rolling back discards the
+connection; the counters stay right.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
 import time
 import traceback
-import weakref
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from tradestore.db._acompat import ASYNC, Event, sleep, spawn
 from tradestore.db.backends import Backend, backend_for
 from tradestore.db.connection import Connection, PooledConnection
-from tradestore.db.metrics import QueryMetrics
-from tradestore.db.url import DatabaseURL, parse_url, redact
-from tradestore.errors import (
-    ConnectionFailed,
-    ConnectionRejected,
-    PoolClosed,
-    PoolError,
-    PoolTimeout,
+from tradestore.db.pool_base import (
+    RETRY_FIRST_S,
+    RETRY_MAX_S,
+    CheckMode,
+    PoolBase,
+    PoolStats,
+    Waiter,
+    logger,
 )
-
-logger = logging.getLogger("tradestore.pool")
-
-CheckMode = Literal["auto", "always", "never"]
-_RETRY_FIRST_S = 0.05
-_RETRY_MAX_S = 1.0
+from tradestore.db.url import DatabaseURL
+from tradestore.errors import ConnectionRejected, PoolClosed, PoolTimeout
 
 
-class _Waiter:
-    """One thread queued for a connection: served with a connection, or a slot to open one."""
-
-    __slots__ = ("conn", "event", "served")
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.conn: PooledConnection | None = None
-        self.served = False
-
-
-@dataclass(frozen=True)
-class PoolStats:
-    """A snapshot of one pool's counters. Never contains the URL's password."""
-
-    name: str
-    backend: str
-    min_size: int
-    max_size: int
-    size: int
-    idle: int
-    in_use: int
-    waiting: int
-    checkouts: int
-    created: int
-    closed: int
-    failed_checks: int
-    connect_errors: int
-    timeouts: int
-    waits: int
-    longest_wait_ms: float
-    total_wait_ms: float
-
-
-class Pool:
-    """Thread-safe pool of connections to one database.
+class Pool(PoolBase):
+    """A pool of connections to one database, for asyncio tasks.
 
     Knobs follow psycopg_pool and SQLAlchemy: `min_size` connections are kept open, at most
     `max_size` exist; a checkout waits at most `timeout` seconds, then raises `PoolTimeout`.
@@ -92,6 +54,9 @@ class Pool:
     (only when the server spoke on an idle socket or it idled over `check_idle_after`),
     ``"always"`` or ``"never"``. A connection held over `leak_threshold` seconds is logged with
     the stack that took it.
+
+    Open it with ``async with Pool(url) as pool:`` or ``await pool.open()``: opening
+    connects `min_size` connections, so a wrong URL fails there, not at the first query.
     """
 
     def __init__(
@@ -109,64 +74,37 @@ class Pool:
         leak_threshold: float | None = None,
         query_timeout: float | None = None,
     ) -> None:
-        self.url = parse_url(url)
-        if min_size < 0 or max_size < 1 or min_size > max_size:
-            raise PoolError(
-                f"pool sizes must satisfy 0 <= min_size <= max_size and max_size >= 1, "
-                f"got min_size={min_size}, max_size={max_size}"
-            )
-        if timeout <= 0:
-            raise PoolError(f"pool timeout must be positive, got {timeout}")
-        self.name = name or f"tradestore-{self.url.dialect}"
-        self.min_size = min_size
-        self.max_size = max_size
-        self.timeout = timeout
-        self.max_idle = max_idle
-        self.max_lifetime = max_lifetime
-        self.check = check
-        self.check_idle_after = check_idle_after
-        self.leak_threshold = leak_threshold
+        super().__init__(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            max_idle=max_idle,
+            max_lifetime=max_lifetime,
+            check=check,
+            check_idle_after=check_idle_after,
+            name=name,
+            leak_threshold=leak_threshold,
+        )
         self.backend: Backend = backend_for(self.url, query_timeout=query_timeout)
         self.dialect = self.backend.dialect
-        self.metrics = QueryMetrics()
-        self._init_state()
-        # Leases out now. Set add/remove are atomic, so two racing returns of one lease cannot
-        # both pass. Kept across fork (not in _init_state): a lease taken before the fork and
-        # returned in the child must still be recognised, then disowned.
-        self._lent: set[Connection] = set()
-        self._closed = False
-        # Open min_size connections up front (a wrong URL fails here, not at the first
-        # query); no background refill may race with this.
+        self.open()
+
+    def open(self) -> None:
+        """Open `min_size` connections (a wrong URL fails here); the pool closes on failure."""
+        # No background refill may race with this.
         self._refilling = True
-        _POOLS.add(self)
         opened: list[PooledConnection] = []
         try:
-            opened.extend(self._checkout() for _ in range(min_size))
+            for _ in range(self.min_size):
+                opened.append(self._checkout())
         except BaseException:
             self.close()
             raise
         finally:
             for pooled in opened:
                 self._checkin(pooled)
-            self._refilling = False
-
-    def _init_state(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: deque[PooledConnection] = deque()
-        self._taken: set[PooledConnection] = set()
-        self._queue: deque[_Waiter] = deque()
-        self._size = 0
-        self._generation = getattr(self, "_generation", 0) + 1
-        self._checkouts = self._created = self._closed_count = 0
-        self._failed_checks = self._connect_errors = self._timeouts = 0
-        self._longest_wait = self._total_wait = 0.0
-        self._wait_events = 0
-
-    def __repr__(self) -> str:
-        return (
-            f"<tradestore.Pool {self.name!r} {self.url.redacted} "
-            f"size={self._size}/{self.max_size} idle={len(self._idle)}>"
-        )
+            self._end_refill()
 
     def __enter__(self) -> Pool:
         return self
@@ -177,7 +115,7 @@ class Pool:
     # -- checkout and return -----------------------------------------------------------
 
     def getconn(self, timeout: float | None = None) -> Connection:
-        """Take a connection; give it back with `putconn`. Prefer ``with pool.connection()``."""
+        """Take a connection; give it back with `putconn`. Prefer ``pool.connection()``."""
         lease = Connection(self._checkout(timeout), self)
         self._lent.add(lease)
         return lease
@@ -192,44 +130,26 @@ class Pool:
         try:
             self._lent.remove(conn)
         except (KeyError, TypeError):  # TypeError: not even hashable
-            raise self._refusal(conn) from None
+            raise self._refusal(conn, Connection) from None
         pooled = conn._pooled
         conn._pooled = None  # from here on every use of this lease is refused
         assert pooled is not None  # a lease in _lent has not been returned yet
         self._checkin(pooled)
 
-    def _refusal(self, conn: object) -> PoolError:
-        if not isinstance(conn, Connection):
-            return PoolError(
-                f"pool {self.name!r} does not own this {type(conn).__name__}: give back the "
-                "Connection that getconn() returned; nothing was changed"
-            )
-        if conn._lender is self:
-            return PoolError(
-                f"connection already returned to pool {self.name!r}: a second putconn (or a "
-                "putconn inside its `with pool.connection()` block) is refused; nothing was "
-                "changed"
-            )
-        return PoolError(
-            f"pool {self.name!r} ({self.url.redacted}) does not own this connection: it was "
-            f"taken from pool {conn._lender.name!r} ({conn.backend.describe()}); return it "
-            "there. Nothing was changed"
-        )
-
     def _checkout(self, timeout: float | None = None) -> PooledConnection:
         """Take a pooled connection without a lease: for the kit's own code, which never
-        hands it to user code (a named query on a Pool), so that path pays for no lease."""
+        hands it to user code (a named query on a pool), so that path pays for no lease."""
         wait = self.timeout if timeout is None else timeout
         start = time.monotonic()
         deadline = start + wait
         waited_once = False
         while True:
             conn: PooledConnection | None = None
-            waiter: _Waiter | None = None
+            waiter: Waiter | None = None
             with self._lock:
                 if self._closed:
                     raise PoolClosed(f"pool {self.name!r} is closed")
-                # Idle connections exist only while nobody queues (putconn serves the queue
+                # Idle connections exist only while nobody queues (a return serves the queue
                 # first); a free slot goes to a newcomer only when nobody queues either.
                 if self._idle:
                     conn = self._idle.pop()
@@ -240,60 +160,27 @@ class Pool:
                     if not waited_once:
                         waited_once = True
                         self._wait_events += 1
-                    waiter = _Waiter()
+                    waiter = Waiter(Event())
                     self._queue.append(waiter)
                 if waiter is None:
                     self._count_checkout(start, waited_once)
             if waiter is not None:
-                conn = self._await(waiter, start, deadline, wait)
+                try:
+                    waiter.event.wait_timeout(max(0.0, deadline - time.monotonic()))
+                except BaseException:
+                    self._abandon(waiter)
+                    raise
+                conn = self._leave_queue(waiter, start, wait)
             if conn is None:
                 conn = self._open(deadline)
             elif not self._usable(conn, deadline):
-                self._discard(conn)
+                self._drop_checked(conn)
+                self.backend.close(conn.raw)
                 continue
-            now = time.monotonic()
-            conn.checked_out_at = now
+            conn.checked_out_at = time.monotonic()
             if self.leak_threshold is not None:
                 conn.taken_from = "".join(traceback.format_stack(limit=9)[:-1])
             return conn
-
-    def _await(
-        self, waiter: _Waiter, start: float, deadline: float, wait: float
-    ) -> PooledConnection | None:
-        """Wait in the queue; return the connection handed over, or None for a slot to fill."""
-        waiter.event.wait(max(0.0, deadline - time.monotonic()))
-        with self._lock:
-            if not waiter.served:  # timed out or closed (served just now still counts)
-                self._queue.remove(waiter)
-                if self._closed:
-                    raise PoolClosed(f"pool {self.name!r} is closed")
-                self._timeouts += 1
-                raise PoolTimeout(self._timeout_message(wait))
-            self._count_checkout(start, waited=True)
-        return waiter.conn
-
-    def _count_checkout(self, start: float, waited: bool) -> None:
-        self._checkouts += 1
-        if waited:
-            # Only checkouts that had to wait feed the wait timings (one lock, not two).
-            waited_s = time.monotonic() - start
-            self._total_wait += waited_s
-            self._longest_wait = max(self._longest_wait, waited_s)
-
-    def _serve(self, conn: PooledConnection | None) -> bool:
-        """Hand `conn` (None: a free slot) to the longest waiter; False when nobody waits.
-        Called with the lock held."""
-        if not self._queue or self._closed:  # closed: the woken waiters raise PoolClosed
-            return False
-        waiter = self._queue.popleft()
-        if conn is None:
-            self._size += 1
-        else:
-            self._taken.add(conn)
-        waiter.conn = conn
-        waiter.served = True
-        waiter.event.set()
-        return True
 
     def _checkin(self, conn: PooledConnection) -> None:
         """Take a pooled connection back: clean it, then serve a waiter or keep it idle."""
@@ -302,15 +189,9 @@ class Pool:
             self.backend.disown(conn.raw)
             return
         now = time.monotonic()
-        held = now - conn.checked_out_at
-        if self.leak_threshold is not None and held > self.leak_threshold:
-            logger.warning(
-                "pool %r: connection held for %.1fs (leak_threshold %.1fs), taken at:\n%s",
-                self.name,
-                held,
-                self.leak_threshold,
-                conn.taken_from,
-            )
+        if self.leak_threshold is not None:
+            self._note_leak(conn, now)
+        interrupted: BaseException | None = None
         try:
             keep = self.backend.reset(conn.raw)
             if conn.dirty and keep:
@@ -319,37 +200,21 @@ class Pool:
                 keep = self.backend.restore(conn.raw)
         except Exception:  # noqa: BLE001  (a reset that fails means: do not reuse)
             keep = False
+        except BaseException as exc:  # noqa: BLE001  (cancelled mid-reset: state unknown, drop it)
+            keep = False
+            interrupted = exc
         if keep and (self._closed or now - conn.created_at > self.max_lifetime):
             keep = False
-        to_close: list[PooledConnection] = []
-        with self._lock:
-            self._taken.discard(conn)
-            if keep:
-                conn.last_used = now
-                if not self._serve(conn):
-                    self._idle.append(conn)
-            else:
-                self._size -= 1
-                self._closed_count += 1
-                to_close.append(conn)
-                self._serve(None)
-            while (
-                self._idle
-                and self._size > self.min_size
-                and now - self._idle[0].last_used > self.max_idle
-            ):
-                to_close.append(self._idle.popleft())
-                self._size -= 1
-                self._closed_count += 1
-            below_min = self._size < self.min_size and not self._closed
-        for dead in to_close:
+        for dead in self._put_back(conn, keep, now):
             self.backend.close(dead.raw)
-        if below_min:
+        if self._size < self.min_size and not self._closed:
             self._refill_in_background()
+        if interrupted is not None:
+            raise interrupted
 
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[Connection]:
-        """``with pool.connection() as conn:`` — returned (and cleaned) when the block ends."""
+        """``async with pool.connection() as conn:`` — returned (and cleaned) when it ends."""
         conn = self.getconn(timeout)
         try:
             yield conn
@@ -373,7 +238,7 @@ class Pool:
         summary when it ends; the attempts in between are logged at DEBUG.
         """
         started = time.monotonic()
-        delay = _RETRY_FIRST_S
+        delay = RETRY_FIRST_S
         attempts = 0
         last: BaseException | None = None
         while True:
@@ -392,8 +257,7 @@ class Pool:
             try:
                 raw = self.backend.connect(timeout=left)
             except Exception as exc:
-                with self._lock:
-                    self._connect_errors += 1
+                self._count_connect_error()
                 hint = self.backend.rejection_hint(exc)
                 if hint is not None:
                     self._release_slot()
@@ -417,13 +281,18 @@ class Pool:
                     left,
                     self._redact(exc),
                 )
-                time.sleep(min(delay, left))
-                delay = min(delay * 2, _RETRY_MAX_S)
+                try:
+                    sleep(min(delay, left))
+                except BaseException:
+                    self._release_slot()
+                    raise
+                delay = min(delay * 2, RETRY_MAX_S)
                 continue
+            except BaseException:  # cancelled while connecting: the slot is free again
+                self._release_slot()
+                raise
             conn = PooledConnection(raw, self.backend, self._generation)
-            with self._lock:
-                self._created += 1
-                self._taken.add(conn)
+            self._add_created(conn)
             if attempts > 1:
                 logger.warning(
                     "pool %r: connected to %s after %d attempts in %.2fs",
@@ -434,18 +303,13 @@ class Pool:
                 )
             return conn
 
-    def _release_slot(self) -> None:
-        with self._lock:
-            self._size -= 1
-            self._serve(None)
-
     def _usable(self, conn: PooledConnection, deadline: float) -> bool:
         now = time.monotonic()
-        if conn.generation != self._generation:
-            return False
-        if now - conn.created_at > self.max_lifetime:
-            return False
-        if now - conn.last_used > self.max_idle and self._size > self.min_size:
+        if (
+            conn.generation != self._generation
+            or now - conn.created_at > self.max_lifetime
+            or (now - conn.last_used > self.max_idle and self._size > self.min_size)
+        ):
             return False
         raw = conn.raw
         if self.backend.is_broken(raw):
@@ -465,36 +329,19 @@ class Pool:
             except Exception:  # noqa: BLE001  (any failure means: replace it)
                 self._count_failed_check()
                 return False
+            except BaseException:  # cancelled mid-ping: the connection goes, so does the slot
+                self._drop_checked(conn)
+                self.backend.close(raw)
+                raise
         return True
 
-    def _count_failed_check(self) -> None:
-        with self._lock:
-            self._failed_checks += 1
-
-    def _discard(self, conn: PooledConnection) -> None:
-        """Drop a connection that failed its checkout check (not counted as a checkout)."""
-        with self._lock:
-            self._checkouts -= 1
-            self._taken.discard(conn)
-            self._size -= 1
-            self._closed_count += 1
-            self._serve(None)
-        self.backend.close(conn.raw)
-
     def _refill_in_background(self) -> None:
-        with self._lock:
-            if self._refilling or self._closed:
-                return
-            self._refilling = True
-        threading.Thread(target=self._refill, name=f"{self.name}-refill", daemon=True).start()
+        if self._start_refill():
+            spawn(self._refill, name=f"{self.name}-refill")
 
     def _refill(self) -> None:
         try:
-            while True:
-                with self._lock:
-                    if self._closed or self._size >= self.min_size:
-                        return
-                    self._size += 1
+            while self._reserve_refill_slot():
                 try:
                     conn = self._open(time.monotonic() + self.timeout)
                 except PoolClosed:
@@ -506,74 +353,14 @@ class Pool:
                     return
                 self._checkin(conn)
         finally:
-            with self._lock:
-                self._refilling = False
+            self._end_refill()
 
-    # -- errors, stats, health -----------------------------------------------------------
-
-    def _redact(self, exc: BaseException) -> str:
-        return redact(str(exc).strip(), self.url.password)
-
-    def _safe_cause(self, exc: BaseException) -> BaseException | None:
-        # Chain the driver error only when its text holds no secret to leak in a traceback.
-        return exc if self._redact(exc) == str(exc).strip() else None
-
-    def _connect_error(self, exc: BaseException) -> str:
-        return f"pool {self.name!r} could not connect to {self.url.redacted}: {self._redact(exc)}"
-
-    def _gave_up(self, attempts: int, started: float, last: BaseException) -> ConnectionFailed:
-        """The summary of a retry that ran out of time: logged once, and raised."""
-        summary = (
-            f"{self._connect_error(last)} (gave up at the deadline after {attempts} "
-            f"attempt{'s' if attempts > 1 else ''} in {time.monotonic() - started:.2f}s)"
-        )
-        logger.warning("%s", summary)
-        return ConnectionFailed(summary)
-
-    def _timeout_message(self, waited: float) -> str:
-        s = self.stats()
-        message = (
-            f"pool {self.name!r} ({self.url.redacted}) had no free connection after "
-            f"{waited:.2f}s: size {s.size}/{s.max_size}, in use {s.in_use}, idle {s.idle}, "
-            f"waiting {s.waiting}. Raise max_size (DB_POOL_SIZE/DB_MAX_OVERFLOW) or return "
-            "connections sooner"
-        )
-        now = time.monotonic()
-        held = sorted(self._taken, key=lambda c: c.checked_out_at)[:1]
-        for conn in held:
-            if conn.checked_out_at:
-                message += f"; the oldest checkout is {now - conn.checked_out_at:.1f}s old"
-                if conn.taken_from:
-                    message += f", taken at:\n{conn.taken_from}"
-        return message
-
-    def stats(self) -> PoolStats:
-        """Counters since the pool was created (safe to log: no password)."""
-        idle = len(self._idle)
-        return PoolStats(
-            name=self.name,
-            backend=self.dialect,
-            min_size=self.min_size,
-            max_size=self.max_size,
-            size=self._size,
-            idle=idle,
-            in_use=len(self._taken),
-            waiting=len(self._queue),
-            checkouts=self._checkouts,
-            created=self._created,
-            closed=self._closed_count,
-            failed_checks=self._failed_checks,
-            connect_errors=self._connect_errors,
-            timeouts=self._timeouts,
-            waits=self._wait_events,
-            longest_wait_ms=round(self._longest_wait * 1000, 3),
-            total_wait_ms=round(self._total_wait * 1000, 3),
-        )
+    # -- health and shutdown -----------------------------------------------------------
 
     def health_check(self, timeout: float = 5.0) -> dict[str, Any]:
         """``{"status": "healthy"|"unhealthy", "backend", "latency_ms", "error"}``; never raises."""
-        start = time.perf_counter()
-        error: str | None = None
+        started = time.perf_counter()
+        error: BaseException | None = None
         try:
             wait = min(timeout, self.timeout)
             deadline = time.monotonic() + wait
@@ -583,51 +370,17 @@ class Pool:
             finally:
                 self._checkin(pooled)
         except Exception as exc:  # noqa: BLE001  (reported, not raised)
-            error = f"{type(exc).__name__}: {self._redact(exc)}"
-        return {
-            "status": "unhealthy" if error else "healthy",
-            "backend": self.dialect,
-            "database": self.url.redacted,
-            "pool": self.name,
-            "latency_ms": round((time.perf_counter() - start) * 1000, 3),
-            "error": error,
-        }
-
-    # -- shutdown and fork -------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
+            error = exc
+        return self._health(started, error)
 
     def close(self) -> None:
         """Close idle connections now, the others when returned; wake every waiter."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            idle = list(self._idle)
-            self._idle.clear()
-            self._size -= len(idle)
-            self._closed_count += len(idle)
-            for waiter in self._queue:  # each one leaves the queue itself, with PoolClosed
-                waiter.event.set()
+        idle = self._close_books()
+        if idle is None:
+            return
         for conn in idle:
             self.backend.close(conn.raw)
         self.backend.shutdown()
 
-    def _after_fork_in_child(self) -> None:
-        inherited = list(self._idle)
-        self._init_state()
-        for conn in inherited:
-            self.backend.disown(conn.raw)
 
-
-_POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
-
-
-def _reset_pools_after_fork() -> None:
-    for pool in list(_POOLS):
-        pool._after_fork_in_child()
-
-
-os.register_at_fork(after_in_child=_reset_pools_after_fork)
+__all__ = ["Pool", "PoolStats"]

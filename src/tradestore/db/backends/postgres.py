@@ -23,9 +23,9 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
-from psycopg.rows import tuple_row
 from psycopg.types.json import JsonbDumper
 
+from tradestore.db.backends import postgres_session
 from tradestore.db.backends.base import Backend, DriverErrorInfo
 from tradestore.db.backends.postgres_deadline import connect_within, ping_within
 from tradestore.db.backends.postgres_types import install_unknown_types, unknown_types_loader
@@ -34,7 +34,7 @@ from tradestore.db.url import DatabaseURL
 _DISCONNECT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _QUERY_CANCELED = "57014"
 # The bound of a connect or a ping whose caller gives none (the pool always gives one).
-_DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_TIMEOUT_S = 10.0
 
 # Connection failures retrying cannot cure, by their words, with what to check. Anything else
 # (refused, reset, timed out, "starting up", "too many clients", DNS) is worth retrying.
@@ -70,16 +70,6 @@ _REJECTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
         "fix the option in the URL",
     ),
 )
-# DISCARD ALL without its DEALLOCATE ALL and DISCARD PLANS: the session's prepared statements
-# are psycopg's cache of the kit's own queries (prepare_threshold); dropping them would make
-# every query re-prepare after each restored connection. RESET ALL returns every setting to
-# its session default, which for the kit's startup options (`-c search_path`,
-# `-c statement_timeout`) is the kit's value. One round trip: a statement without parameters
-# goes over the simple query protocol, where several may share one message.
-_RESTORE_SESSION = (
-    "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; "
-    "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES"
-)
 
 
 class PostgresBackend(Backend):
@@ -93,22 +83,29 @@ class PostgresBackend(Backend):
         self._unknown_types_loader = unknown_types_loader({})
 
     def connect(self, timeout: float | None = None) -> psycopg.Connection[Any]:
+        raw = connect_within(self.conninfo(), self.bound(timeout))
+        raw.autocommit = True
+        self.configure(raw)
+        return raw
+
+    def conninfo(self) -> str:
+        """The connection string: the URL's, with the kit's session options at startup."""
         options: list[str] = []
         if self.url.schema:
             # Only the named schema: tests and tenants cannot see each other's tables.
             options.append(f"-c search_path={self.url.schema}")
         if self.query_timeout:
             options.append(f"-c statement_timeout={int(self.query_timeout * 1000)}")
-        conninfo = make_conninfo(self.url.conninfo(), options=" ".join(options) or None)
-        raw = connect_within(conninfo, self._bound(timeout))
-        raw.autocommit = True
+        return make_conninfo(self.url.conninfo(), options=" ".join(options) or None)
+
+    def configure(self, raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
+        """What every kit connection gets, per connection (never in psycopg's global map)."""
         raw.adapters.register_dumper(dict, JsonbDumper)
         install_unknown_types(raw, self._unknown_types_loader)
-        return raw
 
-    def _bound(self, timeout: float | None) -> float:
+    def bound(self, timeout: float | None) -> float:
         """`timeout`, shortened by the URL's own ``connect_timeout`` when that is shorter."""
-        bound = _DEFAULT_TIMEOUT_S if timeout is None else timeout
+        bound = DEFAULT_TIMEOUT_S if timeout is None else timeout
         given = self.url.options.get("connect_timeout", "")
         with contextlib.suppress(ValueError):
             if float(given) > 0:  # libpq: zero or less means no limit of its own
@@ -128,7 +125,7 @@ class PostgresBackend(Backend):
         return bool(readable)
 
     def ping(self, raw: psycopg.Connection[Any], timeout: float | None = None) -> None:
-        ping_within(raw, _DEFAULT_TIMEOUT_S if timeout is None else timeout)
+        ping_within(raw, DEFAULT_TIMEOUT_S if timeout is None else timeout)
 
     def in_transaction(self, raw: psycopg.Connection[Any]) -> bool:
         return raw.pgconn.transaction_status in (
@@ -137,40 +134,19 @@ class PostgresBackend(Backend):
         )
 
     def reset(self, raw: psycopg.Connection[Any]) -> bool:
-        if raw.closed or raw.broken:
-            return False
-        status = raw.pgconn.transaction_status
-        if status == TransactionStatus.IDLE:
-            return True
-        if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-            try:
-                raw.execute("ROLLBACK")
-            except psycopg.Error:
-                return False
-            return raw.pgconn.transaction_status == TransactionStatus.IDLE
-        # ACTIVE (a result still streaming) or UNKNOWN: not worth saving.
-        return False
+        return postgres_session.reset(raw)
 
     def restore(self, raw: psycopg.Connection[Any]) -> bool:
-        # The driver's side first, as connect() left it. reset() has rolled back whatever the
-        # borrower left open, so autocommit may change; set only what differs.
-        if not raw.autocommit:
-            raw.autocommit = True
-        if raw.read_only is not None:
-            raw.read_only = None
-        if raw.isolation_level is not None:
-            raw.isolation_level = None
-        if raw.deferrable is not None:
-            raw.deferrable = None
-        raw.row_factory = tuple_row
-        raw.cursor_factory = psycopg.Cursor
-        raw.server_cursor_factory = psycopg.ServerCursor
-        raw.execute(_RESTORE_SESSION, prepare=False)
-        return raw.pgconn.transaction_status == TransactionStatus.IDLE
+        return postgres_session.restore(raw)
 
-    def close(self, raw: psycopg.Connection[Any]) -> None:
+    def in_failed_transaction(self, raw: Any) -> bool:
+        return bool(raw.pgconn.transaction_status == TransactionStatus.INERROR)
+
+    def close(self, raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
+        # libpq's finish() at once, for both faces: an async connection's close() is a
+        # coroutine, and a cancelled task must still be able to give a connection up.
         with contextlib.suppress(Exception):  # already broken: nothing left to release
-            raw.close()
+            raw.pgconn.finish()
 
     def disown(self, raw: psycopg.Connection[Any]) -> None:
         # After fork the socket is shared with the parent. Closing it here would send the

@@ -1,3 +1,5 @@
+# Generated from postgres_deadline_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """psycopg calls that end by a deadline, whatever the server does: connecting, and the ping.
 
 psycopg cannot bound them finely enough itself. Its `connect_timeout` is whole seconds,
@@ -7,10 +9,14 @@ again for each host tried; a query has no client-side timeout at all, and a serv
 libpq's non-blocking functions (the public `psycopg.pq` layer) and wait on the socket for no
 longer than the time left. A frozen server, a SYN never answered, a startup answered too
 slowly: each ends in `psycopg.errors.ConnectionTimeout` at the deadline.
+
+Written once for asyncio (the waits go through the event loop's readers and writers); the sync
+twin, generated from it, waits with poll().
 """
 
 from __future__ import annotations
 
+import asyncio
 import select
 import time
 from typing import Any
@@ -19,16 +25,19 @@ import psycopg
 from psycopg import pq
 from psycopg.errors import ConnectionTimeout
 
+from tradestore.db._acompat import ASYNC
+
 _READ = select.POLLIN | select.POLLERR | select.POLLHUP
 _WRITE = select.POLLOUT | select.POLLERR | select.POLLHUP
 
 
 def _wait(fd: int, events: int, deadline: float, what: str) -> None:
     """Wait until `fd` is ready for `events`; ConnectionTimeout once `deadline` passes."""
+    left = deadline - time.monotonic()
     poller = select.poll()
     poller.register(fd, events)
-    left_ms = (deadline - time.monotonic()) * 1000
-    if left_ms <= 0 or not poller.poll(left_ms):  # poll() rounds a fraction of a ms up
+    # poll() rounds a fraction of a millisecond up
+    if left <= 0 or not poller.poll(left * 1000):
         raise ConnectionTimeout(f"{what} timeout expired")
 
 

@@ -94,6 +94,8 @@ def unknown_types_loader(known: dict[int, bool]) -> type[Loader]:
     return UnknownTypes
 
 
-def install_unknown_types(raw: psycopg.Connection[Any], loader: type[Loader]) -> None:
+def install_unknown_types(
+    raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], loader: type[Loader]
+) -> None:
     """Give one connection the pool's loader of unknown types (text results)."""
     raw.adapters.register_loader(_INVALID_OID, loader)

@@ -32,6 +32,7 @@ from typing import Any
 from tradestore.db.backends.base import Backend, DriverErrorInfo
 from tradestore.db.backends.sqlite_session import SessionBaseline, changes_session
 from tradestore.db.backends.sqlite_types import install_functions
+from tradestore.db.backends.sqlite_values import convert_params
 from tradestore.db.url import DatabaseURL
 
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
@@ -152,6 +153,17 @@ class SqliteBackend(Backend):
         if deadline is not None and self.query_timeout:
             deadline.at = time.monotonic() + self.query_timeout
 
+    def execute(self, raw: sqlite3.Connection, sql: str, params: Any = None) -> sqlite3.Cursor:
+        """Ad-hoc SQL: values converted like a named query's, under the statement clock."""
+        self.arm_timeout(raw)
+        return raw.execute(sql, () if params is None else convert_params(params))
+
+    def disarm(self, raw: sqlite3.Connection) -> None:
+        """Stop the statement clock of a returned connection."""
+        deadline = self._deadlines.get(id(raw))
+        if deadline is not None:
+            deadline.at = 0.0
+
     def is_broken(self, raw: sqlite3.Connection) -> bool:
         if id(raw) in self._read_only and self._writable():
             return True  # opened read-only, writable again: reopen so that writes succeed
@@ -171,9 +183,7 @@ class SqliteBackend(Backend):
         return raw.in_transaction
 
     def reset(self, raw: sqlite3.Connection) -> bool:
-        deadline = self._deadlines.get(id(raw))
-        if deadline is not None:
-            deadline.at = 0.0  # a returned connection carries no statement clock
+        self.disarm(raw)  # a returned connection carries no statement clock
         try:
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
