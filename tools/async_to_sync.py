@@ -48,11 +48,24 @@ NAMES: dict[str, str] = {
     "asleep": "sleep",
     "aspawn": "spawn",
     "acurrent_owner": "current_owner",
+    "AsyncRunner": "Runner",
+    "AsyncStream": "Stream",
+    "AsyncWork": "Work",
+    "AsyncDb": "SyncDb",
+    "AsyncCalls": "Calls",
+    "amarking_session": "marking_session",
+    "not_an_async_runner": "not_a_runner",
+    "_acall": "_call",
+    "_aiterate": "_iterate",
+    "_achecked_out": "_checked_out",
+    "_arunners": "_runners",
+    "_astreams": "_streams_of",
     # modules
     "pool_async": "pool",
     "connection_async": "connection",
     "scope_async": "scope",
     "runners_postgres_async": "runners_postgres",
+    "calls_async": "calls",
     "batch_postgres_async": "batch_postgres",
     "postgres_deadline_async": "postgres_deadline",
     "postgres_session_async": "postgres_session",
@@ -148,7 +161,23 @@ def convert(text: str, source_name: str) -> str:
                 edits.append((at(tok.start), at(tok.end), renamed))
     for first, last, new in sorted(edits, reverse=True):
         text = text[:first] + new + text[last:]
-    return HEADER.format(source=source_name) + text
+    return HEADER.format(source=source_name) + _dedupe_imports(text)
+
+
+def _dedupe_imports(text: str) -> str:
+    """``from m import AsyncIterator, Iterator`` became ``Iterator, Iterator``: keep one."""
+    lines = text.splitlines(keepends=True)
+    for node in reversed(ast.parse(text).body):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        names = [(a.name, a.asname) for a in node.names]
+        unique = list(dict.fromkeys(names))
+        if len(unique) == len(names):
+            continue
+        listed = ", ".join(f"{n} as {a}" if a else n for n, a in unique)
+        assert node.end_lineno is not None
+        lines[node.lineno - 1 : node.end_lineno] = [f"from {node.module} import {listed}\n"]
+    return "".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

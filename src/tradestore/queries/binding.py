@@ -7,7 +7,7 @@ derived, and whether it changes the session decided. Also the types every call p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 from tradestore.db.backends import sqlite_values
 from tradestore.db.backends.sqlite_session import changes_session as sqlite_changes_session
 from tradestore.db.connection import Connection, PooledConnection
+from tradestore.db.connection_async import AsyncConnection
 from tradestore.db.pool import Pool
+from tradestore.db.pool_async import AsyncPool
 from tradestore.queries.lastid import check_lastid
 from tradestore.queries.sqlfile import Cardinality, SqlBlock, copy_target, render
 
@@ -23,9 +25,20 @@ DIALECTS: tuple[str, ...] = ("postgresql", "sqlite")
 #: Rows fetched per round trip by :iter (server-side cursor on PostgreSQL, fetchmany on SQLite).
 ITER_BATCH = 1000
 
-Db = Pool | Connection
+#: What a call runs on, per face: a pool (a connection is checked out for the call) or a
+#: connection the caller holds (the call joins its transaction).
+SyncDb = Pool | Connection
+AsyncDb = AsyncPool | AsyncConnection
+Db = SyncDb | AsyncDb
 RowBuilder = Callable[[dict[str, Any]], Any]
 Runner = Callable[[PooledConnection, "Variant", tuple[Any, ...], RowBuilder], Any]
+AsyncRunner = Callable[[PooledConnection, "Variant", tuple[Any, ...], RowBuilder], Awaitable[Any]]
+#: :iter's row source, per face.
+Stream = Callable[[Connection, "Variant", tuple[Any, ...]], Iterator[dict[str, Any]]]
+AsyncStream = Callable[[AsyncConnection, "Variant", tuple[Any, ...]], AsyncIterator[dict[str, Any]]]
+#: The work of a call that needs the connection lease itself (COPY, a batch), per face.
+Work = Callable[[Connection], Any]
+AsyncWork = Callable[[AsyncConnection], Awaitable[Any]]
 Chunk = list[tuple[Any, ...]]
 T = TypeVar("T")
 
@@ -146,9 +159,28 @@ def marking_session(run: Runner) -> Runner:
     return run_and_mark
 
 
+def amarking_session(run: AsyncRunner) -> AsyncRunner:
+    """`marking_session` for the async face."""
+
+    async def run_and_mark(
+        pooled: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+    ) -> Any:
+        pooled.dirty = True
+        return await run(pooled, v, args, build)
+
+    return run_and_mark
+
+
 def not_a_runner(
     conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
 ) -> Any:
     """The runner-table entry of a cardinality with a call path of its own: :iter streams
     through `Query._iterate`, :copyfrom and the :batch family have their own query classes."""
+    raise AssertionError("not called through a runner")  # pragma: no cover
+
+
+async def not_an_async_runner(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
+    """`not_a_runner` for the async face."""
     raise AssertionError("not called through a runner")  # pragma: no cover

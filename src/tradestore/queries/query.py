@@ -1,43 +1,65 @@
 """A named query as a callable: ``q.name(db, **params)``, and :copyfrom's ``q.name(db, rows)``.
 
 `db` is a `Pool` (a connection is checked out for the call: one statement, one autocommit
-transaction) or a `Connection` (the call joins whatever transaction the caller has open).
-Runners work on the `PooledConnection` itself: with a Pool the kit checks one out without a
-lease (no user code ever sees it), with a Connection the lease is checked once per call.
-Result columns that share a name are refused (`tradestore.queries.columns`); the :batch
-family lives in `tradestore.queries.batch`.
+transaction) or a `Connection` (the call joins whatever transaction the caller has open); or
+their async twins, `AsyncPool` and `AsyncConnection`, and then the call returns a coroutine
+to await (an async iterator for :iter). One `Query` serves both faces: the SQL is parsed and
+bound once. Runners work on the `PooledConnection` itself: with a pool the kit checks one out
+without a lease (no user code ever sees it), with a connection the lease is checked once per
+call. Result columns that share a name are refused (`tradestore.queries.columns`); the
+:batch family lives in `tradestore.queries.batch`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from tradestore.db.connection import Connection, wrap_driver_error
 from tradestore.db.pool import Pool
+from tradestore.db.pool_async import AsyncPool
 from tradestore.errors import QueryError, TradestoreError
-from tradestore.queries import runners_postgres, runners_sqlite
-from tradestore.queries.binding import Db, RowBuilder, Runner, T, Variant, marking_session
+from tradestore.queries import (
+    runners_postgres,
+    runners_postgres_async,
+    runners_sqlite,
+    runners_sqlite_aio,
+)
+from tradestore.queries.binding import (
+    AsyncRunner,
+    AsyncStream,
+    Db,
+    RowBuilder,
+    Runner,
+    Stream,
+    Variant,
+    amarking_session,
+    marking_session,
+)
+from tradestore.queries.calls import Calls
+from tradestore.queries.calls_async import AsyncCalls
 from tradestore.queries.copying import copy_chunks
 from tradestore.queries.sqlfile import Cardinality
 
 if TYPE_CHECKING:
-    from tradestore.db.backends.base import Backend
+    from tradestore.db.backends.base import AsyncBackend, Backend
 
 logger = logging.getLogger("tradestore.queries")
-_RUNNERS = {"postgresql": runners_postgres, "sqlite": runners_sqlite}
+#: The runners of each dialect, per face.
+_SYNC = {"postgresql": runners_postgres, "sqlite": runners_sqlite}
+_ASYNC = {"postgresql": runners_postgres_async, "sqlite": runners_sqlite_aio}
 
 
 def _identity(row: dict[str, Any]) -> Any:
     return row
 
 
-class Query:
-    """One named query; call it as ``query(db, **params)``.
+class Query(Calls, AsyncCalls):
+    """One named query; call it as ``query(db, **params)`` (``await`` it on the async face).
 
     Attributes describe it for tooling (stubs, check-sql): `name`, `cardinality`, `model`,
     `variants` (per dialect), `param_names`.
@@ -66,11 +88,17 @@ class Query:
             model.__pydantic_validator__.validate_python if model is not None else _identity
         )
         self._runners: dict[str, Runner] = {
-            dialect: module.RUNNERS[self.cardinality] for dialect, module in _RUNNERS.items()
+            dialect: module.RUNNERS[self.cardinality] for dialect, module in _SYNC.items()
         }
+        self._arunners: dict[str, AsyncRunner] = {
+            dialect: module.RUNNERS[self.cardinality] for dialect, module in _ASYNC.items()
+        }
+        self._streams_of: dict[str, Stream] = {d: m.stream for d, m in _SYNC.items()}
+        self._astreams: dict[str, AsyncStream] = {d: m.stream for d, m in _ASYNC.items()}
         for dialect, variant in variants.items():
             if variant.changes_session:  # wrapped at load: other queries pay nothing
                 self._runners[dialect] = marking_session(self._runners[dialect])
+                self._arunners[dialect] = amarking_session(self._arunners[dialect])
 
     def __repr__(self) -> str:
         model = f" {self.model.__name__}" if self.model else ""
@@ -110,7 +138,7 @@ class Query:
             )
         return variant.pick(params)
 
-    def _fail(self, exc: Exception, backend: Backend, variant: Variant) -> Exception:
+    def _fail(self, exc: Exception, backend: Backend | AsyncBackend, variant: Variant) -> Exception:
         if isinstance(exc, TradestoreError) or backend.error_info(exc) is None:
             return exc
         error = wrap_driver_error(
@@ -118,31 +146,9 @@ class Query:
         )
         return _without_values(error)
 
-    def _checked_out(self, db: Db, variant: Variant, work: Callable[[Connection], T]) -> T:
-        """`work` on the caller's connection or one checked out of the pool for it: timed,
-        logged and counted like a call, driver errors turned into the kit's."""
-        start = time.perf_counter()
-        try:
-            if isinstance(db, Pool):
-                conn = db.getconn()
-                try:
-                    result = work(conn)
-                finally:
-                    db.putconn(conn)
-            else:
-                result = work(db)
-        except Exception as exc:
-            self._observe(db, variant, start, failed=True)
-            error = self._fail(exc, db.backend, variant)
-            if error is exc:
-                raise
-            raise error from exc
-        self._observe(db, variant, start, failed=False)
-        return result
-
     def _observe(self, db: Db, variant: Variant, start: float, *, failed: bool) -> None:
         seconds = time.perf_counter() - start
-        if isinstance(db, Pool):
+        if isinstance(db, Pool | AsyncPool):
             db.metrics.record(self.name, seconds, failed=failed)
         ms = seconds * 1000.0
         if self._slow_ms is not None and ms >= self._slow_ms:
@@ -165,60 +171,23 @@ class Query:
             variant.pick(params) if params.keys() == variant.names else self._args(variant, params)
         )
         if self._streams:
-            return self._iterate(db, variant, values)
-        run = self._runners[dialect]
-        if self._quiet and not isinstance(db, Pool):
+            if isinstance(db, Pool | Connection):
+                return self._iterate(db, variant, values)
+            return self._aiterate(db, variant, values)
+        if self._quiet and type(db) is Connection:
             # The hot path of a bot's own transaction: nothing to time, log or count.
             # (A failure would be neither logged nor counted either: `_observe` is a no-op.)
             pooled = db._pooled or db._refuse()  # a returned Connection is refused here
             try:
-                return run(pooled, variant, values, self._build)
+                return self._runners[dialect](pooled, variant, values, self._build)
             except Exception as exc:
                 error = self._fail(exc, db.backend, variant)
                 if error is exc:
                     raise
                 raise error from exc
-        start = time.perf_counter()
-        try:
-            if isinstance(db, Pool):
-                # The pool's internal checkout, not ``with db.connection()``: no generator-based
-                # context manager (10 us a call, W1) and no lease (user code never sees it).
-                pooled = db._checkout()
-                try:
-                    result = run(pooled, variant, values, self._build)
-                finally:
-                    db._checkin(pooled)
-            else:
-                result = run(db._live(), variant, values, self._build)
-        except Exception as exc:
-            self._observe(db, variant, start, failed=True)
-            error = self._fail(exc, db.backend, variant)
-            if error is exc:
-                raise
-            raise error from exc
-        if self._echo or self._slow_ms is not None or isinstance(db, Pool):
-            self._observe(db, variant, start, failed=False)
-        return result
-
-    def _iterate(self, db: Db, variant: Variant, args: tuple[Any, ...]) -> Iterator[Any]:
-        """Stream rows; with a pool the connection is held until the iterator ends or closes."""
-        start = time.perf_counter()
-        failed = False
-        conn = db.getconn() if isinstance(db, Pool) else db
-        stream = _RUNNERS[db.dialect].stream
-        try:
-            for row in stream(conn, variant, args):
-                yield self._build(row)
-        except Exception as exc:
-            failed = True
-            error = self._fail(exc, db.backend, variant)
-            if error is exc:
-                raise
-            raise error from exc
-        finally:
-            if isinstance(db, Pool):
-                db.putconn(conn)
-            self._observe(db, variant, start, failed=failed)
+        if isinstance(db, Pool | Connection):
+            return self._call(db, variant, values)
+        return self._acall(db, variant, values)
 
 
 def _without_values(error: TradestoreError) -> TradestoreError:
@@ -243,5 +212,8 @@ class CopyQuery(Query):
             )
         variant = self._variant(db.dialect)
         rows = copy_chunks(self.name, variant, rows_arg[0])
-        copy = _RUNNERS[db.dialect].copy
-        return self._checked_out(db, variant, lambda conn: copy(conn, variant, rows))
+        if isinstance(db, Pool | Connection):
+            copy = _SYNC[db.dialect].copy
+            return self._checked_out(db, variant, lambda conn: copy(conn, variant, rows))
+        acopy = _ASYNC[db.dialect].copy
+        return self._achecked_out(db, variant, lambda conn: acopy(conn, variant, rows))

@@ -1,4 +1,10 @@
-"""The PostgreSQL runners (psycopg 3; connections are autocommit, tuple rows)."""
+# Generated from runners_postgres_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
+"""The PostgreSQL runners (psycopg 3; connections are autocommit, tuple rows).
+
+Written once for the async face (psycopg's async connection and cursors); the sync twin
+(``runners_postgres.py``) is generated from it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,14 @@ from psycopg.types.json import set_json_loads
 from pydantic_core import from_json
 
 from tradestore.db.connection import Connection, PooledConnection
-from tradestore.queries.binding import ITER_BATCH, Chunk, RowBuilder, Runner, Variant, not_a_runner
+from tradestore.queries.binding import (
+    ITER_BATCH,
+    Runner,
+    Chunk,
+    RowBuilder,
+    Variant,
+    not_a_runner,
+)
 from tradestore.queries.columns import duplicate_columns, unique
 from tradestore.queries.sqlfile import Cardinality
 
@@ -58,7 +71,9 @@ def cursor_of(conn: PooledConnection) -> Any:
     return cur
 
 
-def _pg_one(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_one(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
     cur = cursor_of(conn)
     cur.execute(v.sql, args)
     row = cur.fetchone()
@@ -70,7 +85,9 @@ def _pg_one(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: Ro
     return build(values)
 
 
-def _pg_many(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_many(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
     cur = cursor_of(conn)
     cur.execute(v.sql, args)
     rows = cur.fetchall()
@@ -80,22 +97,32 @@ def _pg_many(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: R
     return [build(dict(zip(names, row, strict=True))) for row in rows]
 
 
-def _pg_scalar(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
-    row = cursor_of(conn).execute(v.sql, args).fetchone()
+def _pg_scalar(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
+    cur = cursor_of(conn)
+    cur.execute(v.sql, args)
+    row = cur.fetchone()
     return None if row is None else row[0]
 
 
-def _pg_exec(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
+def _pg_exec(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
     cursor_of(conn).execute(v.sql, args)
 
 
 def _pg_execrows(
     conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
 ) -> Any:
-    return cursor_of(conn).execute(v.sql, args).rowcount
+    cur = cursor_of(conn)
+    cur.execute(v.sql, args)
+    return cur.rowcount
 
 
-def _pg_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
+def _pg_iter(
+    conn: Connection, v: Variant, args: tuple[Any, ...]
+) -> Iterator[dict[str, Any]]:
     # A server-side cursor needs a transaction; inside the caller's one this is a savepoint.
     with (
         conn.transaction(),

@@ -20,7 +20,7 @@ def column_names(cur: Any) -> list[str]:
     return list(map(_first, cur.description))
 
 
-def _lite_execute(conn: PooledConnection, v: Variant, args: tuple[Any, ...]) -> Any:
+def lite_execute(conn: PooledConnection, v: Variant, args: tuple[Any, ...]) -> Any:
     conn.backend.arm_timeout(conn.raw)
     return conn.raw.execute(v.sql, args)
 
@@ -46,7 +46,7 @@ def _lite_one(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: 
 
 
 def _lite_many(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
-    cur = _lite_execute(conn, v, args)
+    cur = lite_execute(conn, v, args)
     rows = cur.fetchall()
     if not rows:
         return []
@@ -57,26 +57,26 @@ def _lite_many(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build:
 def _lite_scalar(
     conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
 ) -> Any:
-    cur = _lite_execute(conn, v, args)
+    cur = lite_execute(conn, v, args)
     row = cur.fetchone()
     cur.close()
     return None if row is None else row[0]
 
 
 def _lite_exec(conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder) -> Any:
-    _lite_execute(conn, v, args).close()
+    lite_execute(conn, v, args).close()
 
 
 def _lite_execrows(
     conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
 ) -> Any:
-    cur = _lite_execute(conn, v, args)
+    cur = lite_execute(conn, v, args)
     cur.fetchall()  # RETURNING rows must be drained before rowcount is final
     return cur.rowcount
 
 
 def _sqlite_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
-    cur = _lite_execute(conn._live(), v, args)
+    cur = lite_execute(conn._live(), v, args)
     try:
         names: list[str] | None = None
         while rows := cur.fetchmany(ITER_BATCH):
@@ -89,15 +89,20 @@ def _sqlite_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterato
 
 
 def _lite_copy(conn: Connection, v: Variant, chunks: Iterator[Chunk]) -> int:
+    with conn.transaction():
+        return load_rows(conn._live(), v, chunks)
+
+
+def load_rows(conn: PooledConnection, v: Variant, chunks: Iterator[Chunk]) -> int:
+    """:copyfrom's work inside its transaction: executemany, one chunk at a time."""
     count = 0
     what = f"query {v.block.name} ({v.block.where})"
-    with conn.transaction():
-        raw = conn._live().raw
-        conn.backend.arm_timeout(raw)  # one clock for the whole load, as one statement
-        for chunk in chunks:
-            rows = sqlite_values.convert_rows(chunk, v.copy_params, what, first=count + 1)
-            raw.executemany(v.sql, rows)
-            count += len(chunk)
+    raw = conn.raw
+    conn.backend.arm_timeout(raw)  # one clock for the whole load, as one statement
+    for chunk in chunks:
+        rows = sqlite_values.convert_rows(chunk, v.copy_params, what, first=count + 1)
+        raw.executemany(v.sql, rows)
+        count += len(chunk)
     return count
 
 
