@@ -22,7 +22,7 @@ import pytest
 from deadlines import wait_until
 from tradestore import Pool, TradeStore, load_queries, migrate
 from tradestore.trading.inputs import ExecutionResult, IterationSummary, TradeSignal
-from tradestore.trading.store import trade_params
+from tradestore.trading.store_writes import trade_params
 
 ROUNDS = 2
 MIN_SIZE = 3

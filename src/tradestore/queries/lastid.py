@@ -10,19 +10,17 @@ SQLite's last insert id is per connection and is left unchanged by an INSERT tha
 nothing (``OR IGNORE``, ``ON CONFLICT DO NOTHING``) or that turns into an update (``ON
 CONFLICT DO UPDATE``): the first case is caught at run time (no row changed: None), the
 second at load time (an upsert must say RETURNING id).
+
+This module holds the load-time checks; SQLite's runner is `runners_sqlite._lite_lastid`
+(binding imports this module, so it must not import binding's run-time types back).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
 from tradestore.errors import SqlFileError
 from tradestore.queries.sqlfile import SqlBlock
-
-if TYPE_CHECKING:
-    from tradestore.db.connection import PooledConnection
-    from tradestore.queries.binding import RowBuilder, Variant
 
 # Leading blanks and comments, then the first keyword of the statement.
 _FIRST_WORD = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?P<word>\w+)", re.DOTALL)
@@ -59,20 +57,3 @@ def check_lastid(block: SqlBlock, dialect: str) -> None:
             f"{head}: an upsert that updates leaves SQLite's last insert id at an older row's; "
             "end the statement with RETURNING id"
         )
-
-
-def sqlite_lastid(
-    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
-) -> Any:
-    """The :execlastid runner on SQLite (PostgreSQL's is the :scalar one: RETURNING id)."""
-    raw = conn.raw
-    conn.backend.arm_timeout(raw)
-    cur = raw.execute(v.sql, args)
-    if cur.description is not None:  # RETURNING id: the statement names its id
-        row = cur.fetchone()
-        cur.close()  # a RETURNING statement finishes only when its cursor is drained or closed
-        return None if row is None else row[0]
-    changed: int = cur.rowcount
-    new_id: int | None = cur.lastrowid
-    cur.close()
-    return new_id if changed > 0 else None

@@ -10,7 +10,6 @@ from tradestore.db.backends import sqlite_values
 from tradestore.db.connection import Connection, PooledConnection
 from tradestore.queries.binding import ITER_BATCH, Chunk, RowBuilder, Runner, Variant, not_a_runner
 from tradestore.queries.columns import duplicate_columns, unique
-from tradestore.queries.lastid import sqlite_lastid
 from tradestore.queries.sqlfile import Cardinality
 
 _first = itemgetter(0)
@@ -75,6 +74,23 @@ def _lite_execrows(
     return cur.rowcount
 
 
+def _lite_lastid(
+    conn: PooledConnection, v: Variant, args: tuple[Any, ...], build: RowBuilder
+) -> Any:
+    """:execlastid (PostgreSQL's is the :scalar runner: RETURNING id; see `lastid`)."""
+    raw = conn.raw
+    conn.backend.arm_timeout(raw)
+    cur = raw.execute(v.sql, args)
+    if cur.description is not None:  # RETURNING id: the statement names its id
+        row = cur.fetchone()
+        cur.close()  # a RETURNING statement finishes only when its cursor is drained or closed
+        return None if row is None else row[0]
+    changed: int = cur.rowcount
+    new_id: int | None = cur.lastrowid
+    cur.close()
+    return new_id if changed > 0 else None
+
+
 def _sqlite_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
     cur = lite_execute(conn._live(), v, args)
     try:
@@ -113,7 +129,7 @@ RUNNERS: dict[Cardinality, Runner] = {
     Cardinality.SCALAR: _lite_scalar,
     Cardinality.EXEC: _lite_exec,
     Cardinality.EXECROWS: _lite_execrows,
-    Cardinality.EXECLASTID: sqlite_lastid,
+    Cardinality.EXECLASTID: _lite_lastid,
     Cardinality.COPYFROM: not_a_runner,
     Cardinality.BATCHEXEC: not_a_runner,
     Cardinality.BATCHONE: not_a_runner,
