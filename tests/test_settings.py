@@ -56,3 +56,12 @@ def test_settings_repr_hides_url(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert "tiger" not in repr(settings)
     assert "tiger" not in str(settings.url)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", None), ("  ", None), ("db/mig", "db/mig")])
+def test_migrations_dir_blank_is_unset(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str | None
+) -> None:
+    monkeypatch.setenv("DB_MIGRATIONS_DIR", value)
+    folder = load_settings().db_migrations_dir
+    assert (None if folder is None else folder.as_posix()) == expected

@@ -1,7 +1,8 @@
 """`tradestore migrate | rollback | status | new-migration | break-lock`: thin shells over
 tradestore.schema.migrate.
 
-The database comes from the global ``--database-url`` option, else DATABASE_URL.
+The database comes from the global ``--database-url`` option, else DATABASE_URL; the
+migrations folder from ``--migrations DIR``, else DB_MIGRATIONS_DIR, else the built-in one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tradestore.cli.arguments import positive_int
+from tradestore.cli.arguments import add_migrations_option, migrations_dir, positive_int
 from tradestore.schema.migrate import (
     RollbackPlan,
     break_lock,
@@ -33,7 +34,7 @@ def _url(args: argparse.Namespace) -> str | None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    applied = migrate(_url(args))
+    applied = migrate(_url(args), source=migrations_dir(args))
     for migration_id in applied:
         print(f"applied {migration_id}")
     if not applied:
@@ -58,7 +59,7 @@ def _confirmation(args: argparse.Namespace) -> Callable[[RollbackPlan], bool] | 
     lets it proceed if it undoes what was shown. Without a terminal there is nobody to ask:
     refuse and say to pass --yes.
     """
-    shown = rollback_plan(_url(args), steps=args.steps)
+    shown = rollback_plan(_url(args), steps=args.steps, source=migrations_dir(args))
     if shown.needs_confirmation:
         if not sys.stdin.isatty():
             print(
@@ -77,7 +78,7 @@ def _rollback(args: argparse.Namespace) -> int:
     confirm = None if args.yes else _confirmation(args)
     if isinstance(confirm, int):
         return confirm
-    undone = rollback(_url(args), steps=args.steps, confirm=confirm)
+    undone = rollback(_url(args), steps=args.steps, source=migrations_dir(args), confirm=confirm)
     for migration_id in undone:
         print(f"rolled back {migration_id}")
     if not undone:
@@ -86,7 +87,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    rows = migration_status(_url(args))
+    rows = migration_status(_url(args), source=migrations_dir(args))
     width = max((len(row.id) for row in rows), default=10)
     for row in rows:
         when = row.applied_at.isoformat(timespec="seconds") if row.applied_at else ""
@@ -98,7 +99,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _new_migration(args: argparse.Namespace) -> int:
-    for path in new_migration(args.name):
+    for path in new_migration(args.name, root=migrations_dir(args)):
         print(f"created {path}")
     return EXIT_OK
 
@@ -117,6 +118,7 @@ def _break_lock(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add the migration commands to the `tradestore` parser."""
     cmd = subparsers.add_parser("migrate", help="apply every pending migration")
+    add_migrations_option(cmd)
     cmd.set_defaults(handler=_migrate)
 
     cmd = subparsers.add_parser("rollback", help="roll back the newest applied migration(s)")
@@ -129,15 +131,19 @@ def register(subparsers: Any) -> None:
         help="do not ask before rolling back several migrations or dropping tables with rows "
         "(needed when there is no terminal to ask on)",
     )
+    add_migrations_option(cmd)
     cmd.set_defaults(handler=_rollback)
 
     cmd = subparsers.add_parser("status", help="list migrations, applied or pending")
+    add_migrations_option(cmd)
     cmd.set_defaults(handler=_status)
 
     cmd = subparsers.add_parser(
-        "new-migration", help="create NNNN_NAME.sql + .rollback.sql for each dialect"
+        "new-migration",
+        help="create NNNN_NAME.sql + .rollback.sql in each dialect folder (or a flat folder)",
     )
     cmd.add_argument("name", help="what the migration does, e.g. add_order_tags")
+    add_migrations_option(cmd)
     cmd.set_defaults(handler=_new_migration)
 
     cmd = subparsers.add_parser(

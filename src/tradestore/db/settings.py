@@ -9,6 +9,7 @@
 | DATABASE_ECHO | false | log every query (name, file:line, time; never values) |
 | DB_QUERY_TIMEOUT | unset | seconds before a statement is cancelled (QueryTimeout) |
 | DB_SLOW_QUERY_MS | unset | log queries slower than this at WARNING |
+| DB_MIGRATIONS_DIR | unset | the `tradestore` command's migrations folder (your own tables) |
 | DB_BACKUP_DIRECTORY | backups | where create_backup writes |
 | DB_BACKUP_RETENTION_DAYS | 30 | backups older than this are pruned |
 | AUDIT_RETENTION_DAYS | 365 | audit rows older than this may be purged |
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
     database_echo: bool = Field(default=False, validation_alias="DATABASE_ECHO")
     db_query_timeout: float | None = Field(default=None, gt=0, validation_alias="DB_QUERY_TIMEOUT")
     db_slow_query_ms: float | None = Field(default=None, gt=0, validation_alias="DB_SLOW_QUERY_MS")
+    # The CLI's default for --migrations; the library's functions take their folder explicitly
+    # (`migrate(source=...)`), so a TradeStore(migrate=True) never migrates a user's folder.
+    db_migrations_dir: Path | None = Field(default=None, validation_alias="DB_MIGRATIONS_DIR")
     db_backup_directory: Path = Field(
         default=Path("backups"), validation_alias="DB_BACKUP_DIRECTORY"
     )
@@ -58,7 +62,7 @@ class Settings(BaseSettings):
         parse_url(value.get_secret_value())  # raises DatabaseURLError, password redacted
         return value
 
-    @field_validator("db_query_timeout", "db_slow_query_ms", mode="before")
+    @field_validator("db_query_timeout", "db_slow_query_ms", "db_migrations_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

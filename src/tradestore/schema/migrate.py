@@ -5,6 +5,10 @@ The migrations are plain SQL files reviewed by a DBA, one folder per dialect
 ``NNNN_name.rollback.sql``. They are yoyo's own format, so ``yoyo apply`` runs the same
 folders; this module is the in-process face bots call at start-up.
 
+`migrate`, `rollback`, `rollback_plan` and `migration_status` take ``source``: a migrations
+folder of the caller's own (a user's tables), laid out like the built-in one or flat
+(`tradestore.schema.migration_files`); None means the built-in trading schema's.
+
 How yoyo is driven:
 
 - The URL handed to yoyo is `DatabaseURL.yoyo_url()`: ``postgresql+psycopg://`` selects
@@ -40,7 +44,11 @@ from tradestore.db.settings import load_settings
 from tradestore.db.url import DatabaseURL, parse_url, redact
 from tradestore.errors import MigrationError
 from tradestore.schema.migration_access import check_postgres_access, check_sqlite_access
-from tradestore.schema.migration_files import migrations_source, new_migration
+from tradestore.schema.migration_files import (
+    migrations_folder,
+    migrations_source,
+    new_migration,
+)
 from tradestore.schema.migration_lock import BrokenLock, break_migration_lock, migration_lock
 from tradestore.schema.rollback_plan import RollbackPlan, plan_rollback
 
@@ -95,9 +103,7 @@ def _resolve(url: str | DatabaseURL | None) -> DatabaseURL:
 
 
 def _read(db: DatabaseURL, source: str | Path | None) -> Any:
-    folder = Path(source) if source is not None else migrations_source(db.dialect)
-    if not folder.is_dir():
-        raise MigrationError(f"migrations folder {folder} does not exist")
+    folder = migrations_folder(source, db.dialect)
     from yoyo import read_migrations  # noqa: PLC0415
 
     with _READ_LOCK:
@@ -223,7 +229,10 @@ def migrate(
 ) -> list[str]:
     """Apply every pending migration; return the ids applied, in order (empty: up to date).
 
-    `url` defaults to DATABASE_URL; `source` to the built-in folder of the URL's dialect.
+    `url` defaults to DATABASE_URL. `source` is a migrations folder of your own: one holding
+    a folder per dialect (``postgresql/``, ``sqlite/``, like the built-in ``migrations/``),
+    whose folder for the URL's dialect is read, or a flat one read for every dialect; the
+    default is the built-in trading schema's.
     Safe to call from several processes at once: the losers wait for yoyo's lock (up to
     `lock_timeout` seconds), then find nothing left to apply.
     """

@@ -2,7 +2,8 @@
 
 A scratch PostgreSQL schema inside an existing database (dropped afterwards) and a scratch
 SQLite file in a temporary folder, each brought to the latest migration by
-`tradestore.schema.migrate.migrate`.
+`tradestore.schema.migrate.migrate`: of the built-in trading schema, or of a user's own
+migrations folder (``migrations=``), so a user's queries are checked against their tables.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from tradestore.db.url import DatabaseURL, parse_url, redact
-from tradestore.errors import ConfigurationError, ConnectionFailed, MigrationError
+from tradestore.errors import ConfigurationError, ConnectionFailed
 
 logger = logging.getLogger("tradestore.scratch")
 
@@ -29,18 +31,12 @@ def postgres_base_url() -> str | None:
     return None
 
 
-def migrate_to_latest(url: str) -> None:
-    """Apply every migration; a clear error while the migrations module is not there yet."""
-    try:
-        from tradestore.schema.migrate import migrate  # noqa: PLC0415  (issue 4 provides it)
-    except ModuleNotFoundError as exc:
-        if exc.name != "tradestore.schema.migrate":
-            raise
-        raise MigrationError(
-            "tradestore.schema.migrate is not available yet (issue 4): cannot build the scratch "
-            "schema; pass already-migrated databases with --url instead"
-        ) from None
-    migrate(url)
+def migrate_to_latest(url: str, migrations: str | Path | None = None) -> None:
+    """Apply every migration of `migrations` (None: the built-in ones) to `url`."""
+    # Imported here: yoyo is only loaded by the tools that build a scratch database.
+    from tradestore.schema.migrate import migrate  # noqa: PLC0415
+
+    migrate(url, source=migrations)
 
 
 def _no_scratch(base: DatabaseURL, exc: Exception) -> ConnectionFailed:
@@ -51,8 +47,11 @@ def _no_scratch(base: DatabaseURL, exc: Exception) -> ConnectionFailed:
 
 
 @contextmanager
-def scratch_postgres(base_url: str, *, migrated: bool = True) -> Iterator[str]:
-    """A fresh schema in `base_url`'s database; yields a URL whose search_path is that schema.
+def scratch_postgres(
+    base_url: str, *, migrated: bool = True, migrations: str | Path | None = None
+) -> Iterator[str]:
+    """A fresh schema in `base_url`'s database; yields a URL whose search_path is that schema,
+    migrated from `migrations` (a migrations folder; None: the built-in one) if `migrated`.
 
     A server that does not answer, an unknown database or a role that may not create a schema
     is a `ConnectionFailed` naming the (redacted) URL, not the driver's traceback: the URL
@@ -76,7 +75,7 @@ def scratch_postgres(base_url: str, *, migrated: bool = True) -> Iterator[str]:
         try:
             url = base_url + ("&" if "?" in base_url else "?") + f"schema={schema}"
             if migrated:
-                migrate_to_latest(url)
+                migrate_to_latest(url, migrations)
             yield url
         finally:
             try:
@@ -96,10 +95,11 @@ def scratch_postgres(base_url: str, *, migrated: bool = True) -> Iterator[str]:
 
 
 @contextmanager
-def scratch_sqlite(*, migrated: bool = True) -> Iterator[str]:
-    """A fresh SQLite file in a temporary folder, removed afterwards."""
+def scratch_sqlite(*, migrated: bool = True, migrations: str | Path | None = None) -> Iterator[str]:
+    """A fresh SQLite file in a temporary folder, removed afterwards; migrated from
+    `migrations` (None: the built-in folder) if `migrated`."""
     with tempfile.TemporaryDirectory(prefix="tradestore-scratch-") as folder:
         url = f"sqlite:///{folder}/scratch.db"
         if migrated:
-            migrate_to_latest(url)
+            migrate_to_latest(url, migrations)
         yield url
