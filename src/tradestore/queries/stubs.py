@@ -137,20 +137,20 @@ def _described(
 
 
 def _method(query: Query, sig: Signature, items_type: str | None = None) -> list[str]:
+    """Two overloads, one per face: the sync call on a `Pool`/`Connection`, the async one
+    (``async def``, or an async iterator for :iter) on an `AsyncPool`/`AsyncConnection`, so
+    mypy catches a missing ``await``, or an ``await`` on the sync face."""
     block = next(iter(query.variants.values())).block
-    args = ["self", "db: Pool | Connection"]
+    rest: list[str]
     if query.cardinality is Cardinality.COPYFROM:
-        args += ["rows: Iterable[Mapping[str, Any] | BaseModel]", "/"]
+        rest = ["rows: Iterable[Mapping[str, Any] | BaseModel]", "/"]
     elif items_type is not None:
-        args += [f"items: Iterable[{items_type} | BaseModel]", "/"]
+        rest = [f"items: Iterable[{items_type} | BaseModel]", "/"]
     else:
-        args.append("/")
+        rest = ["/"]
         if sig.params:
-            args.append("*")
-            args += [f"{n}: {a}" for n, a in sig.params.items()]
-    head = "\n".join(
-        [f"    def {query.name}(", *(f"        {arg}," for arg in args), f"    ) -> {sig.returns}:"]
-    )
+            rest.append("*")
+            rest += [f"{n}: {a}" for n, a in sig.params.items()]
     doc = (block.doc or f"{block.name} ({block.path.rsplit('/', 1)[-1]}).").replace('"""', "'''")
     doc_lines = doc.splitlines()
     body = [f'        """{doc_lines[0]}']
@@ -158,7 +158,28 @@ def _method(query: Query, sig: Signature, items_type: str | None = None) -> list
     body[-1] += '"""' if len(doc_lines) == 1 else ""
     if len(doc_lines) > 1:
         body.append('        """')
-    return [head, *body, "        ...", ""]
+    streams = query.cardinality is Cardinality.ITER
+    faces = (
+        ("def", "Pool | Connection", sig.returns),
+        (
+            "def" if streams else "async def",
+            "AsyncPool | AsyncConnection",
+            f"Async{sig.returns}" if streams else sig.returns,
+        ),
+    )
+    lines: list[str] = []
+    for keyword, db, returns in faces:
+        args = ["self", f"db: {db}", *rest]
+        lines += [
+            "    @overload",
+            f"    {keyword} {query.name}(",
+            *(f"        {arg}," for arg in args),
+            f"    ) -> {returns}:",
+            *body,
+            "        ...",
+            "",
+        ]
+    return lines
 
 
 def _model_imports(queries: Queries, models_module: str | None) -> list[str]:
@@ -215,16 +236,18 @@ def generate(
         "from __future__ import annotations",
         "",
         "import datetime",
-        "from collections.abc import Iterable, Iterator, Mapping, Sequence",
+        "from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence",
         "from decimal import Decimal",
-        "from typing import TYPE_CHECKING, Any, Protocol"
+        "from typing import TYPE_CHECKING, Any, Protocol, overload"
         + (", TypedDict" if params_classes else ""),
         "",
         "if TYPE_CHECKING:",
         "    from pydantic import BaseModel",
         "",
         "    from tradestore.db.connection import Connection",
+        "    from tradestore.db.connection_async import AsyncConnection",
         "    from tradestore.db.pool import Pool",
+        "    from tradestore.db.pool_async import AsyncPool",
     ]
     lines += _model_imports(queries, models_module)
     lines += [

@@ -10,15 +10,17 @@ parameters and its return type.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from tradestore.db.connection import Connection
+    from tradestore.db.connection_async import AsyncConnection
     from tradestore.db.pool import Pool
+    from tradestore.db.pool_async import AsyncPool
     from tradestore.trading.models import (
         Account,
         AuditLog,
@@ -41,6 +43,7 @@ __all__ = [
 class BuiltinQueries(Protocol):
     """One method per named query; `load_queries()` returns an object of this shape."""
 
+    @overload
     def audit_entity_history(
         self,
         db: Pool | Connection,
@@ -52,6 +55,19 @@ class BuiltinQueries(Protocol):
         """Every audit row of one entity, oldest first."""
         ...
 
+    @overload
+    async def audit_entity_history(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        entity_type: str,
+        entity_id: str,
+    ) -> list[AuditLog]:
+        """Every audit row of one entity, oldest first."""
+        ...
+
+    @overload
     def audit_reports(
         self,
         db: Pool | Connection,
@@ -65,6 +81,21 @@ class BuiltinQueries(Protocol):
         """Audit reports newest first, optionally of one type, generated in [start_date, end_date)."""
         ...
 
+    @overload
+    async def audit_reports(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        report_type: str | None,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[AuditReportRecord]:
+        """Audit reports newest first, optionally of one type, generated in [start_date, end_date)."""
+        ...
+
+    @overload
     def audit_trail(
         self,
         db: Pool | Connection,
@@ -78,6 +109,21 @@ class BuiltinQueries(Protocol):
         """Audit rows newest first, optionally of one action, in [start_date, end_date)."""
         ...
 
+    @overload
+    async def audit_trail(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        action: str | None,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[AuditLog]:
+        """Audit rows newest first, optionally of one action, in [start_date, end_date)."""
+        ...
+
+    @overload
     def audit_user_activity(
         self,
         db: Pool | Connection,
@@ -90,6 +136,20 @@ class BuiltinQueries(Protocol):
         """What one user did in [start, end), oldest first."""
         ...
 
+    @overload
+    async def audit_user_activity(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        user_id: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+    ) -> list[AuditLog]:
+        """What one user did in [start, end), oldest first."""
+        ...
+
+    @overload
     def copy_trade_records(
         self,
         db: Pool | Connection,
@@ -101,6 +161,19 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def copy_trade_records(
+        self,
+        db: AsyncPool | AsyncConnection,
+        rows: Iterable[Mapping[str, Any] | BaseModel],
+        /,
+    ) -> int:
+        """Bulk-load many trade records at once (COPY on PostgreSQL, one executemany transaction on
+        SQLite); a correlation id already present fails the whole batch.
+        """
+        ...
+
+    @overload
     def delete_account(
         self,
         db: Pool | Connection,
@@ -112,6 +185,19 @@ class BuiltinQueries(Protocol):
         """Delete an account if it still has the version the caller read; returns the deleted row."""
         ...
 
+    @overload
+    async def delete_account(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Account | None:
+        """Delete an account if it still has the version the caller read; returns the deleted row."""
+        ...
+
+    @overload
     def delete_order(
         self,
         db: Pool | Connection,
@@ -125,6 +211,21 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def delete_order(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Order | None:
+        """Delete an order (one without trades: the trades foreign key refuses the others) if it
+        still has the version the caller read; returns the deleted row.
+        """
+        ...
+
+    @overload
     def delete_portfolio(
         self,
         db: Pool | Connection,
@@ -136,6 +237,19 @@ class BuiltinQueries(Protocol):
         """Delete a portfolio if it still has the version the caller read; returns the deleted row."""
         ...
 
+    @overload
+    async def delete_portfolio(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Portfolio | None:
+        """Delete a portfolio if it still has the version the caller read; returns the deleted row."""
+        ...
+
+    @overload
     def delete_position(
         self,
         db: Pool | Connection,
@@ -147,6 +261,19 @@ class BuiltinQueries(Protocol):
         """Delete a position if it still has the version the caller read; returns the deleted row."""
         ...
 
+    @overload
+    async def delete_position(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+        version: int,
+    ) -> Position | None:
+        """Delete a position if it still has the version the caller read; returns the deleted row."""
+        ...
+
+    @overload
     def equity_curve(
         self,
         db: Pool | Connection,
@@ -159,6 +286,20 @@ class BuiltinQueries(Protocol):
         """Equity points newest first, recorded in [start_date, end_date)."""
         ...
 
+    @overload
+    async def equity_curve(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[EquityPoint]:
+        """Equity points newest first, recorded in [start_date, end_date)."""
+        ...
+
+    @overload
     def first_equity_point(
         self,
         db: Pool | Connection,
@@ -169,6 +310,18 @@ class BuiltinQueries(Protocol):
         """The oldest point of the curve up to a time (the base of the total return), or None."""
         ...
 
+    @overload
+    async def first_equity_point(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        at: datetime.datetime,
+    ) -> EquityPoint | None:
+        """The oldest point of the curve up to a time (the base of the total return), or None."""
+        ...
+
+    @overload
     def first_equity_point_since(
         self,
         db: Pool | Connection,
@@ -182,6 +335,21 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def first_equity_point_since(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        since: datetime.datetime,
+        at: datetime.datetime,
+    ) -> EquityPoint | None:
+        """The oldest point recorded in [since, at] (the day's opening point, the base of the daily
+        return when there is no point on an earlier day), or None.
+        """
+        ...
+
+    @overload
     def get_account(
         self,
         db: Pool | Connection,
@@ -192,6 +360,18 @@ class BuiltinQueries(Protocol):
         """One account by id, or None."""
         ...
 
+    @overload
+    async def get_account(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+    ) -> Account | None:
+        """One account by id, or None."""
+        ...
+
+    @overload
     def get_order(
         self,
         db: Pool | Connection,
@@ -202,6 +382,18 @@ class BuiltinQueries(Protocol):
         """One order by id, or None."""
         ...
 
+    @overload
+    async def get_order(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+    ) -> Order | None:
+        """One order by id, or None."""
+        ...
+
+    @overload
     def get_portfolio(
         self,
         db: Pool | Connection,
@@ -212,6 +404,18 @@ class BuiltinQueries(Protocol):
         """One portfolio by id, or None."""
         ...
 
+    @overload
+    async def get_portfolio(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+    ) -> Portfolio | None:
+        """One portfolio by id, or None."""
+        ...
+
+    @overload
     def get_position(
         self,
         db: Pool | Connection,
@@ -222,6 +426,18 @@ class BuiltinQueries(Protocol):
         """One position by id, or None."""
         ...
 
+    @overload
+    async def get_position(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+    ) -> Position | None:
+        """One position by id, or None."""
+        ...
+
+    @overload
     def get_trade(
         self,
         db: Pool | Connection,
@@ -232,6 +448,18 @@ class BuiltinQueries(Protocol):
         """One trade by id, or None."""
         ...
 
+    @overload
+    async def get_trade(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+    ) -> Trade | None:
+        """One trade by id, or None."""
+        ...
+
+    @overload
     def get_trade_record(
         self,
         db: Pool | Connection,
@@ -242,6 +470,18 @@ class BuiltinQueries(Protocol):
         """One trade record by correlation id, or None."""
         ...
 
+    @overload
+    async def get_trade_record(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        correlation_id: str,
+    ) -> TradeHistoryRecord | None:
+        """One trade record by correlation id, or None."""
+        ...
+
+    @overload
     def insert_account(
         self,
         db: Pool | Connection,
@@ -261,6 +501,27 @@ class BuiltinQueries(Protocol):
         """Create one account and return it with its id, timestamps and version 1."""
         ...
 
+    @overload
+    async def insert_account(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        name: str,
+        account_type: str,
+        base_currency: str,
+        cash_balance: Decimal,
+        total_equity: Decimal,
+        buying_power: Decimal,
+        maintenance_margin: Decimal,
+        risk_parameters: Any,
+        is_active: bool,
+        metadata: Any,
+    ) -> Account | None:
+        """Create one account and return it with its id, timestamps and version 1."""
+        ...
+
+    @overload
     def insert_audit_log(
         self,
         db: Pool | Connection,
@@ -282,6 +543,29 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def insert_audit_log(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        occurred_at: datetime.datetime,
+        action: str,
+        entity_type: str,
+        entity_id: str,
+        user_id: str,
+        strategy_id: str,
+        old_values: Any,
+        new_values: Any,
+        metadata: Any,
+        severity: str,
+    ) -> AuditLog | None:
+        """Append one audit row; occurred_at defaults to the database clock (transaction start on
+        PostgreSQL) when None.
+        """
+        ...
+
+    @overload
     def insert_audit_report(
         self,
         db: Pool | Connection,
@@ -296,6 +580,22 @@ class BuiltinQueries(Protocol):
         """Append one audit report and return it; recommendations and metrics arrive as JSON text."""
         ...
 
+    @overload
+    async def insert_audit_report(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        report_type: str,
+        generated_at: datetime.datetime,
+        summary: str,
+        recommendations: Any,
+        metrics: Any,
+    ) -> AuditReportRecord | None:
+        """Append one audit report and return it; recommendations and metrics arrive as JSON text."""
+        ...
+
+    @overload
     def insert_equity_point(
         self,
         db: Pool | Connection,
@@ -311,6 +611,23 @@ class BuiltinQueries(Protocol):
         """Append one equity point and return it."""
         ...
 
+    @overload
+    async def insert_equity_point(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        recorded_at: datetime.datetime,
+        equity: Decimal,
+        cash: Decimal,
+        buying_power: Decimal,
+        total_return: Decimal,
+        daily_return: Decimal,
+    ) -> EquityPoint | None:
+        """Append one equity point and return it."""
+        ...
+
+    @overload
     def insert_iteration(
         self,
         db: Pool | Connection,
@@ -329,6 +646,26 @@ class BuiltinQueries(Protocol):
         """Append one iteration summary and return it; the JSON arrays arrive as JSON text."""
         ...
 
+    @overload
+    async def insert_iteration(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        iteration_number: int,
+        started_at: datetime.datetime,
+        symbols_processed: Any,
+        signals_generated: int,
+        signals_validated: int,
+        signals_approved: int,
+        signals_executed: int,
+        duration_seconds: float,
+        errors: Any,
+    ) -> IterationLogRecord | None:
+        """Append one iteration summary and return it; the JSON arrays arrive as JSON text."""
+        ...
+
+    @overload
     def insert_order(
         self,
         db: Pool | Connection,
@@ -350,6 +687,29 @@ class BuiltinQueries(Protocol):
         """Submit one order (status 'new') and return it with its id, timestamps and version 1."""
         ...
 
+    @overload
+    async def insert_order(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        portfolio_id: int,
+        account_id: int,
+        broker_order_id: str,
+        symbol: str,
+        asset_class: str,
+        order_type: str,
+        side: str,
+        quantity: Decimal,
+        limit_price: Decimal,
+        stop_price: Decimal,
+        strategy_id: str,
+        metadata: Any,
+    ) -> Order | None:
+        """Submit one order (status 'new') and return it with its id, timestamps and version 1."""
+        ...
+
+    @overload
     def insert_portfolio(
         self,
         db: Pool | Connection,
@@ -366,6 +726,24 @@ class BuiltinQueries(Protocol):
         """Create one portfolio of an account and return it with its id, timestamps and version 1."""
         ...
 
+    @overload
+    async def insert_portfolio(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        account_id: int,
+        name: str,
+        base_currency: str,
+        cash: Decimal,
+        total_value: Decimal,
+        metrics: Any,
+        metadata: Any,
+    ) -> Portfolio | None:
+        """Create one portfolio of an account and return it with its id, timestamps and version 1."""
+        ...
+
+    @overload
     def insert_position(
         self,
         db: Pool | Connection,
@@ -386,6 +764,28 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def insert_position(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        portfolio_id: int,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        entry_price: Decimal,
+        entry_time: datetime.datetime,
+        current_price: Decimal,
+        strategy_id: str,
+        metadata: Any,
+    ) -> Position | None:
+        """Open one position; a second open position for the same portfolio and symbol is refused
+        by the positions_one_open_per_symbol_idx unique index.
+        """
+        ...
+
+    @overload
     def insert_risk_metrics(
         self,
         db: Pool | Connection,
@@ -407,6 +807,29 @@ class BuiltinQueries(Protocol):
         """Append one risk snapshot and return it."""
         ...
 
+    @overload
+    async def insert_risk_metrics(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        recorded_at: datetime.datetime,
+        open_positions: int,
+        total_exposure: Decimal,
+        largest_position: Decimal,
+        portfolio_value: Decimal,
+        daily_pnl: Decimal,
+        total_pnl: Decimal,
+        max_drawdown: Decimal,
+        sharpe_ratio: Decimal,
+        risk_per_trade: Decimal,
+        daily_loss_limit: Decimal,
+        current_daily_loss: Decimal,
+    ) -> RiskMetricsRecord | None:
+        """Append one risk snapshot and return it."""
+        ...
+
+    @overload
     def insert_trade(
         self,
         db: Pool | Connection,
@@ -425,6 +848,26 @@ class BuiltinQueries(Protocol):
         """Record one fill of an order and return it."""
         ...
 
+    @overload
+    async def insert_trade(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        order_id: int,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        price: Decimal,
+        commission: Decimal,
+        executed_at: datetime.datetime,
+        strategy_id: str,
+        metadata: Any,
+    ) -> Trade | None:
+        """Record one fill of an order and return it."""
+        ...
+
+    @overload
     def introspect_columns(
         self,
         db: Pool | Connection,
@@ -435,6 +878,18 @@ class BuiltinQueries(Protocol):
         """The columns of one table or view in the current schema, in declaration order."""
         ...
 
+    @overload
+    async def introspect_columns(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        name: str,
+    ) -> list[dict[str, Any]]:
+        """The columns of one table or view in the current schema, in declaration order."""
+        ...
+
+    @overload
     def introspect_row_estimate(
         self,
         db: Pool | Connection,
@@ -447,6 +902,20 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def introspect_row_estimate(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        name: str,
+    ) -> int | None:
+        """The planner's row count estimate of one table in the current schema (pg_class.reltuples:
+        free to read, as fresh as the last VACUUM/ANALYZE; negative when never analyzed).
+        """
+        ...
+
+    @overload
     def introspect_table_exists(
         self,
         db: Pool | Connection,
@@ -457,6 +926,18 @@ class BuiltinQueries(Protocol):
         """Whether a table or view of this name exists in the current schema."""
         ...
 
+    @overload
+    async def introspect_table_exists(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        name: str,
+    ) -> bool | None:
+        """Whether a table or view of this name exists in the current schema."""
+        ...
+
+    @overload
     def introspect_tables(
         self,
         db: Pool | Connection,
@@ -465,6 +946,16 @@ class BuiltinQueries(Protocol):
         """The base tables of the current schema by name (views and other schemas left out)."""
         ...
 
+    @overload
+    async def introspect_tables(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+    ) -> list[dict[str, Any]]:
+        """The base tables of the current schema by name (views and other schemas left out)."""
+        ...
+
+    @overload
     def iterations(
         self,
         db: Pool | Connection,
@@ -477,6 +968,20 @@ class BuiltinQueries(Protocol):
         """Iteration summaries newest first (by start time), started in [start_date, end_date)."""
         ...
 
+    @overload
+    async def iterations(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[IterationLogRecord]:
+        """Iteration summaries newest first (by start time), started in [start_date, end_date)."""
+        ...
+
+    @overload
     def last_equity_point_before(
         self,
         db: Pool | Connection,
@@ -489,6 +994,20 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def last_equity_point_before(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        before: datetime.datetime,
+    ) -> EquityPoint | None:
+        """The newest point recorded strictly before a time (the base of the daily return: the last
+        point of the previous UTC day), or None.
+        """
+        ...
+
+    @overload
     def list_accounts(
         self,
         db: Pool | Connection,
@@ -500,6 +1019,19 @@ class BuiltinQueries(Protocol):
         """Accounts in id order, optionally only the active (or inactive) ones."""
         ...
 
+    @overload
+    async def list_accounts(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        active: bool | None,
+        limit: int,
+    ) -> list[Account]:
+        """Accounts in id order, optionally only the active (or inactive) ones."""
+        ...
+
+    @overload
     def list_orders(
         self,
         db: Pool | Connection,
@@ -514,6 +1046,22 @@ class BuiltinQueries(Protocol):
         """Orders newest first, optionally of one portfolio, status, symbol and strategy."""
         ...
 
+    @overload
+    async def list_orders(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        portfolio_id: int | None,
+        status: str | None,
+        symbol: str | None,
+        strategy_id: str | None,
+        limit: int,
+    ) -> list[Order]:
+        """Orders newest first, optionally of one portfolio, status, symbol and strategy."""
+        ...
+
+    @overload
     def list_portfolios(
         self,
         db: Pool | Connection,
@@ -525,6 +1073,19 @@ class BuiltinQueries(Protocol):
         """Portfolios in id order, optionally of one account."""
         ...
 
+    @overload
+    async def list_portfolios(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        account_id: int | None,
+        limit: int,
+    ) -> list[Portfolio]:
+        """Portfolios in id order, optionally of one account."""
+        ...
+
+    @overload
     def list_positions(
         self,
         db: Pool | Connection,
@@ -538,6 +1099,21 @@ class BuiltinQueries(Protocol):
         """Positions in id order, optionally of one portfolio, status and symbol."""
         ...
 
+    @overload
+    async def list_positions(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        portfolio_id: int | None,
+        status: str | None,
+        symbol: str | None,
+        limit: int,
+    ) -> list[Position]:
+        """Positions in id order, optionally of one portfolio, status and symbol."""
+        ...
+
+    @overload
     def list_trades(
         self,
         db: Pool | Connection,
@@ -552,6 +1128,22 @@ class BuiltinQueries(Protocol):
         """Trades newest first, optionally of one order and symbol, executed in [start, end)."""
         ...
 
+    @overload
+    async def list_trades(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        order_id: int | None,
+        symbol: str | None,
+        start: datetime.datetime | None,
+        end: datetime.datetime | None,
+        limit: int,
+    ) -> list[Trade]:
+        """Trades newest first, optionally of one order and symbol, executed in [start, end)."""
+        ...
+
+    @overload
     def lock_order(
         self,
         db: Pool | Connection,
@@ -564,6 +1156,20 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def lock_order(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+    ) -> Order | None:
+        """One order by id, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite's
+        BEGIN IMMEDIATE already holds the write lock), so a fill reads the state it changes.
+        """
+        ...
+
+    @overload
     def lock_position(
         self,
         db: Pool | Connection,
@@ -576,6 +1182,20 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def lock_position(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        id: int,
+    ) -> Position | None:
+        """One position by id, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite's
+        BEGIN IMMEDIATE already holds the write lock).
+        """
+        ...
+
+    @overload
     def retention_batch_audit_logs(
         self,
         db: Pool | Connection,
@@ -587,6 +1207,19 @@ class BuiltinQueries(Protocol):
         """The oldest audit_logs rows before the cutoff, one archive batch."""
         ...
 
+    @overload
+    async def retention_batch_audit_logs(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[AuditLog]:
+        """The oldest audit_logs rows before the cutoff, one archive batch."""
+        ...
+
+    @overload
     def retention_batch_audit_report_log(
         self,
         db: Pool | Connection,
@@ -598,6 +1231,19 @@ class BuiltinQueries(Protocol):
         """The oldest audit_report_log rows before the cutoff, one archive batch."""
         ...
 
+    @overload
+    async def retention_batch_audit_report_log(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[AuditReportRecord]:
+        """The oldest audit_report_log rows before the cutoff, one archive batch."""
+        ...
+
+    @overload
     def retention_batch_equity_curve(
         self,
         db: Pool | Connection,
@@ -609,6 +1255,19 @@ class BuiltinQueries(Protocol):
         """The oldest equity_curve rows before the cutoff, one archive batch."""
         ...
 
+    @overload
+    async def retention_batch_equity_curve(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[EquityPoint]:
+        """The oldest equity_curve rows before the cutoff, one archive batch."""
+        ...
+
+    @overload
     def retention_batch_iteration_log(
         self,
         db: Pool | Connection,
@@ -620,6 +1279,19 @@ class BuiltinQueries(Protocol):
         """The oldest iteration_log rows before the cutoff, one archive batch."""
         ...
 
+    @overload
+    async def retention_batch_iteration_log(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[IterationLogRecord]:
+        """The oldest iteration_log rows before the cutoff, one archive batch."""
+        ...
+
+    @overload
     def retention_batch_risk_metrics(
         self,
         db: Pool | Connection,
@@ -631,6 +1303,19 @@ class BuiltinQueries(Protocol):
         """The oldest risk_metrics rows before the cutoff, one archive batch."""
         ...
 
+    @overload
+    async def retention_batch_risk_metrics(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[RiskMetricsRecord]:
+        """The oldest risk_metrics rows before the cutoff, one archive batch."""
+        ...
+
+    @overload
     def retention_batch_trade_history(
         self,
         db: Pool | Connection,
@@ -642,6 +1327,19 @@ class BuiltinQueries(Protocol):
         """The oldest trade_history rows before the cutoff, one archive batch."""
         ...
 
+    @overload
+    async def retention_batch_trade_history(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> list[TradeHistoryRecord]:
+        """The oldest trade_history rows before the cutoff, one archive batch."""
+        ...
+
+    @overload
     def retention_count_audit_logs(
         self,
         db: Pool | Connection,
@@ -652,6 +1350,18 @@ class BuiltinQueries(Protocol):
         """How many audit_logs rows are older than the cutoff (the archive's progress total)."""
         ...
 
+    @overload
+    async def retention_count_audit_logs(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many audit_logs rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    @overload
     def retention_count_audit_report_log(
         self,
         db: Pool | Connection,
@@ -662,6 +1372,18 @@ class BuiltinQueries(Protocol):
         """How many audit_report_log rows are older than the cutoff (the archive's progress total)."""
         ...
 
+    @overload
+    async def retention_count_audit_report_log(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many audit_report_log rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    @overload
     def retention_count_equity_curve(
         self,
         db: Pool | Connection,
@@ -672,6 +1394,18 @@ class BuiltinQueries(Protocol):
         """How many equity_curve rows are older than the cutoff (the archive's progress total)."""
         ...
 
+    @overload
+    async def retention_count_equity_curve(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many equity_curve rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    @overload
     def retention_count_iteration_log(
         self,
         db: Pool | Connection,
@@ -682,6 +1416,18 @@ class BuiltinQueries(Protocol):
         """How many iteration_log rows are older than the cutoff (the archive's progress total)."""
         ...
 
+    @overload
+    async def retention_count_iteration_log(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many iteration_log rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    @overload
     def retention_count_risk_metrics(
         self,
         db: Pool | Connection,
@@ -692,6 +1438,18 @@ class BuiltinQueries(Protocol):
         """How many risk_metrics rows are older than the cutoff (the archive's progress total)."""
         ...
 
+    @overload
+    async def retention_count_risk_metrics(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many risk_metrics rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    @overload
     def retention_count_trade_history(
         self,
         db: Pool | Connection,
@@ -702,6 +1460,18 @@ class BuiltinQueries(Protocol):
         """How many trade_history rows are older than the cutoff (the archive's progress total)."""
         ...
 
+    @overload
+    async def retention_count_trade_history(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+    ) -> int | None:
+        """How many trade_history rows are older than the cutoff (the archive's progress total)."""
+        ...
+
+    @overload
     def retention_delete_audit_logs(
         self,
         db: Pool | Connection,
@@ -712,6 +1482,18 @@ class BuiltinQueries(Protocol):
         """Delete the audit_logs rows of one archive batch, by key, once they are safely on disk."""
         ...
 
+    @overload
+    async def retention_delete_audit_logs(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the audit_logs rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    @overload
     def retention_delete_audit_report_log(
         self,
         db: Pool | Connection,
@@ -722,6 +1504,18 @@ class BuiltinQueries(Protocol):
         """Delete the audit_report_log rows of one archive batch, by key, once they are safely on disk."""
         ...
 
+    @overload
+    async def retention_delete_audit_report_log(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the audit_report_log rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    @overload
     def retention_delete_equity_curve(
         self,
         db: Pool | Connection,
@@ -732,6 +1526,18 @@ class BuiltinQueries(Protocol):
         """Delete the equity_curve rows of one archive batch, by key, once they are safely on disk."""
         ...
 
+    @overload
+    async def retention_delete_equity_curve(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the equity_curve rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    @overload
     def retention_delete_iteration_log(
         self,
         db: Pool | Connection,
@@ -742,6 +1548,18 @@ class BuiltinQueries(Protocol):
         """Delete the iteration_log rows of one archive batch, by key, once they are safely on disk."""
         ...
 
+    @overload
+    async def retention_delete_iteration_log(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the iteration_log rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    @overload
     def retention_delete_risk_metrics(
         self,
         db: Pool | Connection,
@@ -752,6 +1570,18 @@ class BuiltinQueries(Protocol):
         """Delete the risk_metrics rows of one archive batch, by key, once they are safely on disk."""
         ...
 
+    @overload
+    async def retention_delete_risk_metrics(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        keys: Sequence[int],
+    ) -> int:
+        """Delete the risk_metrics rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    @overload
     def retention_delete_trade_history(
         self,
         db: Pool | Connection,
@@ -762,6 +1592,18 @@ class BuiltinQueries(Protocol):
         """Delete the trade_history rows of one archive batch, by key, once they are safely on disk."""
         ...
 
+    @overload
+    async def retention_delete_trade_history(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        keys: Sequence[str],
+    ) -> int:
+        """Delete the trade_history rows of one archive batch, by key, once they are safely on disk."""
+        ...
+
+    @overload
     def retention_purge_audit_logs(
         self,
         db: Pool | Connection,
@@ -773,6 +1615,19 @@ class BuiltinQueries(Protocol):
         """Delete one batch of audit rows older than the cutoff (short transactions, no long lock)."""
         ...
 
+    @overload
+    async def retention_purge_audit_logs(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        older_than: datetime.datetime,
+        limit: int,
+    ) -> int:
+        """Delete one batch of audit rows older than the cutoff (short transactions, no long lock)."""
+        ...
+
+    @overload
     def risk_metrics(
         self,
         db: Pool | Connection,
@@ -785,6 +1640,20 @@ class BuiltinQueries(Protocol):
         """Risk snapshots newest first, recorded in [start_date, end_date)."""
         ...
 
+    @overload
+    async def risk_metrics(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[RiskMetricsRecord]:
+        """Risk snapshots newest first, recorded in [start_date, end_date)."""
+        ...
+
+    @overload
     def trade_history(
         self,
         db: Pool | Connection,
@@ -801,6 +1670,24 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def trade_history(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        symbol: str | None,
+        executed: bool | None,
+        start_date: datetime.datetime | None,
+        end_date: datetime.datetime | None,
+        limit: int,
+    ) -> list[TradeHistoryRecord]:
+        """Trade records newest first (by signal time), optionally of one symbol, executed or not,
+        signalled in [start_date, end_date).
+        """
+        ...
+
+    @overload
     def trades_of_order(
         self,
         db: Pool | Connection,
@@ -811,6 +1698,18 @@ class BuiltinQueries(Protocol):
         """Every fill of one order, oldest first (the average fill price is computed from them)."""
         ...
 
+    @overload
+    async def trades_of_order(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        order_id: int,
+    ) -> list[Trade]:
+        """Every fill of one order, oldest first (the average fill price is computed from them)."""
+        ...
+
+    @overload
     def update_account(
         self,
         db: Pool | Connection,
@@ -834,6 +1733,31 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def update_account(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        name: str,
+        account_type: str,
+        base_currency: str,
+        cash_balance: Decimal,
+        total_equity: Decimal,
+        buying_power: Decimal,
+        maintenance_margin: Decimal,
+        risk_parameters: Any,
+        is_active: bool,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Account | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    @overload
     def update_order(
         self,
         db: Pool | Connection,
@@ -856,6 +1780,30 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def update_order(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        broker_order_id: str,
+        quantity: Decimal,
+        limit_price: Decimal,
+        stop_price: Decimal,
+        status: str,
+        filled_quantity: Decimal,
+        average_fill_price: Decimal,
+        strategy_id: str,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Order | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    @overload
     def update_portfolio(
         self,
         db: Pool | Connection,
@@ -875,6 +1823,27 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def update_portfolio(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        name: str,
+        base_currency: str,
+        cash: Decimal,
+        total_value: Decimal,
+        metrics: Any,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Portfolio | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    @overload
     def update_position(
         self,
         db: Pool | Connection,
@@ -898,9 +1867,66 @@ class BuiltinQueries(Protocol):
         """
         ...
 
+    @overload
+    async def update_position(
+        self,
+        db: AsyncPool | AsyncConnection,
+        /,
+        *,
+        quantity: Decimal,
+        entry_price: Decimal,
+        current_price: Decimal,
+        exit_price: Decimal,
+        exit_time: datetime.datetime,
+        realized_pnl: Decimal,
+        unrealized_pnl: Decimal,
+        status: str,
+        strategy_id: str,
+        metadata: Any,
+        id: int,
+        version: int,
+    ) -> Position | None:
+        """Write every mutable column if the row still has the version the caller read; bumps version.
+        None back means the id is gone or another writer got there first (stale version).
+        """
+        ...
+
+    @overload
     def upsert_trade_record(
         self,
         db: Pool | Connection,
+        /,
+        *,
+        correlation_id: str,
+        symbol: str,
+        action: str,
+        strategy_name: str,
+        quantity: Decimal,
+        signal_price: Decimal,
+        fill_price: Decimal,
+        stop_loss: Decimal,
+        take_profit: Decimal,
+        risk_amount: Decimal,
+        confidence: Decimal,
+        signal_time: datetime.datetime,
+        execution_time: datetime.datetime,
+        broker_order_id: str,
+        executed: bool,
+        error_message: str,
+        sharpe_ratio: Decimal,
+        drawdown: Decimal,
+        expectancy: Decimal,
+        reasoning: str,
+    ) -> TradeHistoryRecord | None:
+        """Record one signal and its execution; logging the same correlation id again replaces the
+        row's values (a retry, or the execution result arriving after the signal).
+        """
+        ...
+
+    @overload
+    async def upsert_trade_record(
+        self,
+        db: AsyncPool | AsyncConnection,
         /,
         *,
         correlation_id: str,
