@@ -19,8 +19,10 @@ import psycopg
 import pytest
 
 import hypothesis_profiles
+from netproxy import NetProxy
 from tradestore import Pool, load_queries, migrate
 from tradestore.db.scope import DbScope
+from tradestore.db.url import parse_url
 from tradestore.trading.models import Portfolio
 from tradestore.trading.repositories import Repositories, bind_all
 
@@ -106,6 +108,15 @@ def pg_schema(postgres_base_url: str) -> Iterator[str]:
             (schema,),
         )
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def proxy(postgres_base_url: str) -> Iterator[NetProxy]:
+    """A loopback proxy in front of the shared PostgreSQL whose mode the test switches (frozen,
+    gone, ...): the server itself is never stopped."""
+    base = parse_url(postgres_base_url)
+    with NetProxy((base.host or "127.0.0.1", base.port or 5432)) as p:
+        yield p
 
 
 def with_query(url: str, **params: str) -> str:

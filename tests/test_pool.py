@@ -20,6 +20,7 @@ from tradestore import (
     QueryError,
     connect,
 )
+from tradestore.db.pool_async import AsyncPool
 
 
 def ph(pool: Pool) -> str:
@@ -298,9 +299,12 @@ def test_health_check_reports_and_never_raises(db_url: str) -> None:
         ({"timeout": 0}, "pool timeout must be positive, got 0"),
     ],
 )
-def test_invalid_knobs(sqlite_url: str, knobs: dict[str, float], message: str) -> None:
+@pytest.mark.parametrize("face", [Pool, AsyncPool])
+def test_invalid_knobs(
+    sqlite_url: str, knobs: dict[str, float], message: str, face: type[Pool | AsyncPool]
+) -> None:
     with pytest.raises(PoolError, match=re.escape(message)):
-        Pool(sqlite_url, **knobs)  # type: ignore[arg-type]
+        face(sqlite_url, **knobs)  # type: ignore[arg-type]
 
 
 def test_connect_takes_knobs_from_environment(

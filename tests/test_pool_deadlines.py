@@ -29,8 +29,7 @@ import psycopg
 import pytest
 
 from netproxy import NetProxy, unanswered_port
-from tradestore import ConnectionFailed, ConnectionRejected, Pool, PoolError
-from tradestore.db.url import parse_url
+from tradestore import ConnectionFailed, ConnectionRejected, Pool, PoolError, PoolStats
 
 TIMEOUT_S = 2.0
 # Generous on a shared 2-core machine; the old code took 10 s, 30 s or forever.
@@ -78,13 +77,6 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-@pytest.fixture
-def proxy(postgres_base_url: str) -> Iterator[NetProxy]:
-    base = parse_url(postgres_base_url)
-    with NetProxy((base.host or "127.0.0.1", base.port or 5432)) as p:
-        yield p
 
 
 # -- item 5: the deadline holds ---------------------------------------------------------------
@@ -285,6 +277,13 @@ def test_refused_port_is_retried_to_the_deadline_with_one_warning(
         elapsed, error = timed(pool.getconn)
     finally:
         pool.close()
+    assert_retried_to_the_deadline(elapsed, error, pool.stats(), caplog)
+
+
+def assert_retried_to_the_deadline(
+    elapsed: float, error: BaseException, stats: PoolStats, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused port (1.5 s pool timeout, password hunter2): retried quietly to the end."""
     assert type(error) is ConnectionFailed, error
     assert 1.4 <= elapsed < 1.5 + SLACK_S
     assert "Connection refused" in str(error)
@@ -292,7 +291,7 @@ def test_refused_port_is_retried_to_the_deadline_with_one_warning(
     assert len(warnings) == 2, warnings
     assert "retrying until the deadline" in warnings[0]
     assert "gave up at the deadline after" in warnings[1]
-    assert pool.stats().connect_errors >= 3  # it did retry, quietly (at DEBUG)
+    assert stats.connect_errors >= 3  # it did retry, quietly (at DEBUG)
     assert all("hunter2" not in r.getMessage() for r in caplog.records)
 
 

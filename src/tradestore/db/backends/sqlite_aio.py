@@ -3,9 +3,16 @@
 sqlite3 has no async API, and a SQLite call can wait (on a lock, up to busy_timeout; on the
 disk). So every call on a connection runs on that connection's own thread (an executor of
 one worker, as aiosqlite does), never on the event loop's: the loop only awaits the result.
-One thread per connection also keeps a connection's calls in order: when a task is cancelled
-mid-statement, the statement finishes on its thread, and the rollback the pool sends on return
-queues behind it, so the next borrower never shares the connection with it.
+One thread per connection also keeps a connection's calls in order.
+
+A task cancelled mid-statement (or whose ``asyncio.timeout()`` expires) cannot stop its thread,
+so the statement is interrupted (`sqlite3.Connection.interrupt`, SQLite's way to stop a
+statement from another thread, as psycopg cancels a PostgreSQL one server-side): a cancelled
+write is not committed. Such a connection is not reused: it goes back to the pool still busy
+(interrupting takes a moment; a wait for a lock cannot be interrupted at all), and SQLite's
+interrupt flag could outlive the statement and fail the next borrower's first one. The pool
+discards it and its thread closes it once the statement has ended; the next borrower gets a
+fresh connection at once instead of queueing behind the old statement.
 
 Everything that is not I/O (value conversion, error meanings, the free checks, the session
 audit) is the sync backend's, kept as `sync`; the kit's sync runners run unchanged on the
@@ -18,7 +25,7 @@ import asyncio
 import functools
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from tradestore.db.backends.base import AsyncBackend
@@ -31,19 +38,50 @@ T = TypeVar("T")
 class Worker:
     """One connection's thread: what it is given runs there, one call at a time, in order."""
 
-    __slots__ = ("_executor",)
+    __slots__ = ("_executor", "_last", "awaited", "raw", "tainted")
 
     def __init__(self, name: str) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._last: Future[Any] | None = None
+        # The connection a cancelled call interrupts (set once connected).
+        self.raw: sqlite3.Connection | None = None
+        # Calls some task awaits now. Plain counts and flags, read by the pool on every
+        # return: cheaper than asking a Future (which takes a lock).
+        self.awaited = 0
+        # A cancelled task's call ran on (interrupted): the connection is not to be reused.
+        self.tainted = False
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(call, *args))
+        future = self._executor.submit(call, *args)
+        self._last = future
+        self.awaited += 1
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            # A call that had not started was dropped with the task; one that runs goes on.
+            if not future.done():
+                self.tainted = True
+                if self.raw is not None:
+                    self.raw.interrupt()
+            raise
+        finally:
+            self.awaited -= 1
 
     def finish(self, last: Callable[[], object]) -> None:
         """Run `last` after whatever is queued, then let the thread end (never waits)."""
         self._executor.submit(last)
         self._executor.shutdown(wait=False)
+
+    def abandon(self, close: Callable[[Any], object]) -> None:
+        """Give up on the last call (its task was cancelled, or it failed): once it has ended,
+        `close` what it returned, then let the thread end."""
+        last = self._last
+
+        def close_result() -> None:
+            if last is not None and not last.cancelled() and last.exception() is None:
+                close(last.result())
+
+        self.finish(close_result)
 
 
 class AsyncCursor:
@@ -96,8 +134,10 @@ class AsyncSqliteBackend(AsyncBackend):
         try:
             raw = await worker.run(self.sync.connect, timeout)
         except BaseException:
-            worker.finish(lambda: None)
+            # Cancelled while connecting: the thread goes on, and closes what it opens.
+            worker.abandon(self.sync.close)
             raise
+        worker.raw = raw
         self._workers[id(raw)] = worker
         return raw
 
@@ -105,10 +145,15 @@ class AsyncSqliteBackend(AsyncBackend):
         await self.worker(raw).run(self.sync.ping, raw, timeout)
 
     async def reset(self, raw: sqlite3.Connection) -> bool:
+        worker = self.worker(raw)
+        if worker.tainted or worker.awaited:
+            # Interrupted by a cancellation (see the module docstring), or still running a
+            # call another task of the borrower awaits: not the next borrower's. Discard it.
+            return False
         if not raw.in_transaction:  # the common case: nothing to roll back, no thread hop
             self.sync.disarm(raw)
             return True
-        return await self.worker(raw).run(self.sync.reset, raw)
+        return await worker.run(self.sync.reset, raw)
 
     async def restore(self, raw: sqlite3.Connection) -> bool:
         return await self.worker(raw).run(self.sync.restore, raw)
