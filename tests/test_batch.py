@@ -275,16 +275,21 @@ class CountingProxy:
             buffer = buffer[1 + struct.unpack("!I", buffer[1:5])[0] :]
 
 
+def counting_proxy(pg_url: str) -> tuple[CountingProxy, str]:
+    """A CountingProxy in front of `pg_url`'s server, and the URL that goes through it."""
+    host_port = pg_url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1) if ":" in host_port else (host_port, "5432")
+    proxy = CountingProxy(host, int(port))
+    return proxy, pg_url.replace(host_port, f"127.0.0.1:{proxy.port}") + "&sslmode=disable"
+
+
 def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {k: after.get(k, 0) - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
 
 
 @pytest.mark.postgres
 def test_a_postgres_batch_is_one_pipelined_exchange(pg_url: str, q: Queries) -> None:
-    host_port = pg_url.split("@", 1)[1].split("/", 1)[0]
-    host, port = host_port.rsplit(":", 1) if ":" in host_port else (host_port, "5432")
-    proxy = CountingProxy(host, int(port))
-    url = pg_url.replace(host_port, f"127.0.0.1:{proxy.port}") + "&sslmode=disable"
+    proxy, url = counting_proxy(pg_url)
     try:
         with Pool(url, min_size=1, max_size=1) as pool:
             create_schema(pool)

@@ -59,18 +59,22 @@ class WatchItem(BaseModel):
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def write_project(root: Path) -> Path:
     """A user's project folder: migrations per dialect, a SQL folder and a models module."""
     for dialect, sql in (("postgresql", PG_MIGRATION), ("sqlite", SQLITE_MIGRATION)):
-        folder = tmp_path / "migrations" / dialect
+        folder = root / "migrations" / dialect
         folder.mkdir(parents=True)
         (folder / "0001_watchlist.sql").write_text(sql)
         (folder / "0001_watchlist.rollback.sql").write_text("DROP TABLE watchlist;\n")
-    (tmp_path / "my_sql").mkdir()
-    (tmp_path / "my_sql" / "watchlist.sql").write_text(QUERIES)
-    (tmp_path / "my_models.py").write_text(MODELS)
-    return tmp_path
+    (root / "my_sql").mkdir()
+    (root / "my_sql" / "watchlist.sql").write_text(QUERIES)
+    (root / "my_models.py").write_text(MODELS)
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path)
 
 
 def tradestore(

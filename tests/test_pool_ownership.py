@@ -319,15 +319,19 @@ def test_a_named_session_statement_is_undone_too(db_url: str, q: Queries) -> Non
             assert conn.execute(probe).fetchone()[0] == kit_value
 
 
-def _last_statement(base_url: str, application_name: str) -> str:
+def activity(base_url: str, application_name: str) -> tuple[str, str]:
+    """The state and the last statement of the one session of that name, seen from another."""
     with psycopg.connect(base_url, autocommit=True) as observer:
         row = observer.execute(
-            "SELECT query FROM pg_stat_activity WHERE application_name = %s",
+            "SELECT state, query FROM pg_stat_activity WHERE application_name = %s",
             (application_name,),
         ).fetchone()
     assert row is not None
-    text: str = row[0]
-    return text
+    return row[0], row[1]
+
+
+def _last_statement(base_url: str, application_name: str) -> str:
+    return activity(base_url, application_name)[1]
 
 
 def test_a_clean_return_costs_no_round_trip(

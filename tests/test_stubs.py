@@ -35,7 +35,25 @@ def test_parameter_and_return_types_from_postgres(pg_url: str) -> None:
     assert "        ids: Sequence[int],\n    ) -> list[Fill]:" in text
     assert "        qty: Decimal,\n" in text
     assert "        ts: datetime.datetime,\n" in text
-    assert "    ) -> Iterator[Fill]:" in text
+    # Both faces: each query is an overload on Pool/Connection and an `async def` on
+    # AsyncPool/AsyncConnection (an :iter a plain def giving an async generator), so mypy
+    # sees a missing `await`, or one too many.
+    assert (
+        "    @overload\n    async def get_fill(\n        self,\n"
+        "        db: AsyncPool | AsyncConnection,\n        /,\n        *,\n        id: int,\n"
+        "    ) -> Fill | None:\n" in text
+    )
+    assert (
+        "    def stream_fills(\n        self,\n        db: Pool | Connection,\n        /,\n"
+        "    ) -> Generator[Fill, None, None]:\n" in text
+    )
+    assert (
+        "    @overload\n    def stream_fills(\n        self,\n"
+        "        db: AsyncPool | AsyncConnection,\n        /,\n"
+        "    ) -> AsyncGenerator[Fill, None]:\n" in text
+    )
+    assert "from collections.abc import AsyncGenerator, Generator\n" in text
+    assert text.count("    async def ") == text.count("    @overload\n") // 2 - 1  # not :iter
     assert "    ) -> list[dict[str, Any]]:" in text
     assert "        symbol: str,\n    ) -> int | None:" in text  # :scalar COUNT(*) is bigint
     assert (
@@ -65,6 +83,15 @@ def test_parameter_and_return_types_from_postgres(pg_url: str) -> None:
         "    ) -> list[list[Fill]]:" in text
     )
     assert "        items: Iterable[SetMetasParams | BaseModel],\n        /,\n    ) -> int:" in text
+    assert (
+        "    async def add_fills(\n        self,\n        db: AsyncPool | AsyncConnection,\n"
+        "        items: Iterable[AddFillsParams | BaseModel],\n        /,\n"
+        "    ) -> list[Fill | None]:" in text
+    )
+    assert (
+        "    async def load_fills(\n        self,\n        db: AsyncPool | AsyncConnection,\n"
+        "        rows: Iterable[Mapping[str, Any] | BaseModel],\n        /,\n    ) -> int:" in text
+    )
     # The output is already what ruff format would write, so `make lint` stays green.
     formatted = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--stdin-filename", "x.py", "-"],

@@ -71,6 +71,7 @@ NAMES: dict[str, str] = {
     "postgres_session_async": "postgres_session",
     # the standard library and psycopg
     "asynccontextmanager": "contextmanager",
+    "aclosing": "closing",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Generator",
     "AsyncIterable": "Iterable",

@@ -52,7 +52,8 @@ class BatchQuery(Query):
             )
         values = self._values(variant, items)
         if not values:
-            return 0 if self.cardinality is Cardinality.BATCHEXEC else []
+            empty: int | list[Any] = 0 if self.cardinality is Cardinality.BATCHEXEC else []
+            return empty if isinstance(db, Pool | Connection) else _ready(empty)
         card, build = self.cardinality, self._build
         if isinstance(db, Pool | Connection):
             if db.dialect == "sqlite":
@@ -102,6 +103,11 @@ class BatchQuery(Query):
                     query=self.name,
                 ) from None
         return params
+
+
+async def _ready(result: Any) -> Any:
+    """What the async face awaits when there is nothing to send (no connection is touched)."""
+    return result
 
 
 def _at(index: int) -> str:

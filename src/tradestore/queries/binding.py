@@ -7,7 +7,7 @@ derived, and whether it changes the session decided. Also the types every call p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -33,9 +33,12 @@ Db = SyncDb | AsyncDb
 RowBuilder = Callable[[dict[str, Any]], Any]
 Runner = Callable[[PooledConnection, "Variant", tuple[Any, ...], RowBuilder], Any]
 AsyncRunner = Callable[[PooledConnection, "Variant", tuple[Any, ...], RowBuilder], Awaitable[Any]]
-#: :iter's row source, per face.
-Stream = Callable[[Connection, "Variant", tuple[Any, ...]], Iterator[dict[str, Any]]]
-AsyncStream = Callable[[AsyncConnection, "Variant", tuple[Any, ...]], AsyncIterator[dict[str, Any]]]
+#: :iter's row source, per face: (connection, variant, values, own), `own` true when the
+#: connection is the kit's checkout for this stream alone (a call on a pool), not the caller's.
+Stream = Callable[[Connection, "Variant", tuple[Any, ...], bool], Generator[dict[str, Any]]]
+AsyncStream = Callable[
+    [AsyncConnection, "Variant", tuple[Any, ...], bool], AsyncGenerator[dict[str, Any]]
+]
 #: The work of a call that needs the connection lease itself (COPY, a batch), per face.
 Work = Callable[[Connection], Any]
 AsyncWork = Callable[[AsyncConnection], Awaitable[Any]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from tradestore.db.pool import Pool
@@ -66,10 +67,14 @@ class Calls:
         """Stream rows; with a pool the connection is held until the iterator ends or closes."""
         start = time.perf_counter()
         failed = False
+        own = isinstance(db, Pool)  # the stream's own checkout, not the caller's
         conn = db.getconn() if isinstance(db, Pool) else db
         try:
-            for row in self._streams_of[db.dialect](conn, variant, args):
-                yield self._build(row)
+            # The dialect's stream is closed here, before the connection goes back: an async
+            # generator left to the garbage collector closes later, in a task of asyncio's.
+            with closing(self._streams_of[db.dialect](conn, variant, args, own)) as rows:
+                for row in rows:
+                    yield self._build(row)
         except Exception as exc:
             failed = True
             error = self._fail(exc, db.backend, variant)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from tradestore.db.pool_async import AsyncPool
@@ -64,10 +65,14 @@ class AsyncCalls:
         """Stream rows; with a pool the connection is held until the iterator ends or closes."""
         start = time.perf_counter()
         failed = False
+        own = isinstance(db, AsyncPool)  # the stream's own checkout, not the caller's
         conn = await db.getconn() if isinstance(db, AsyncPool) else db
         try:
-            async for row in self._astreams[db.dialect](conn, variant, args):
-                yield self._build(row)
+            # The dialect's stream is closed here, before the connection goes back: an async
+            # generator left to the garbage collector closes later, in a task of asyncio's.
+            async with aclosing(self._astreams[db.dialect](conn, variant, args, own)) as rows:
+                async for row in rows:
+                    yield self._build(row)
         except Exception as exc:
             failed = True
             error = self._fail(exc, db.backend, variant)

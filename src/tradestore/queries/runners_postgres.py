@@ -8,14 +8,16 @@ Written once for the async face (psycopg's async connection and cursors); the sy
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import weakref
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from psycopg.types.json import set_json_loads
 from pydantic_core import from_json
 
+from tradestore.db._acompat import ASYNC
 from tradestore.db.connection import Connection, PooledConnection
 from tradestore.queries.binding import (
     ITER_BATCH,
@@ -121,21 +123,38 @@ def _pg_execrows(
 
 
 def _pg_iter(
-    conn: Connection, v: Variant, args: tuple[Any, ...]
-) -> Iterator[dict[str, Any]]:
-    # A server-side cursor needs a transaction; inside the caller's one this is a savepoint.
-    with (
-        conn.transaction(),
-        tuned(conn._live()).cursor(name=f"tradestore_iter_{next(_cursor_ids)}") as cur,
-    ):
-        cur.itersize = ITER_BATCH
-        cur.execute(v.sql, args)
-        names: list[str] | None = None
-        while rows := cur.fetchmany(ITER_BATCH):
-            if names is None:
-                names = unique(v.block, column_names(cur))
-            for row in rows:
-                yield dict(zip(names, row, strict=True))
+    conn: Connection, v: Variant, args: tuple[Any, ...], own: bool
+) -> Generator[dict[str, Any]]:
+    """:iter: a server-side cursor, fetched `ITER_BATCH` rows at a time.
+
+    The cursor needs a transaction. Inside the caller's it joins it, with no savepoint: a
+    stream stopped early must never undo what the caller wrote on this connection meanwhile
+    (and a failure is the caller's transaction's, as for any statement). Outside one, the
+    stream opens its own and, stopped early, commits it: the loop body may have written on
+    this connection too, expecting each call to commit as it would without a stream.
+    """
+    pooled = conn._live()
+    joined = conn.in_transaction
+    hold = False
+    cur = tuned(pooled).cursor(name=f"tradestore_iter_{next(_cursor_ids)}", withhold=hold)
+    try:
+        with contextlib.nullcontext() if joined or hold else conn.transaction():
+            cur.execute(v.sql, args)
+            names: list[str] | None = None
+            try:
+                while rows := cur.fetchmany(ITER_BATCH):
+                    if names is None:
+                        names = unique(v.block, column_names(cur))
+                    for row in rows:
+                        yield dict(zip(names, row, strict=True))
+            except GeneratorExit:
+                pass  # stopped early: the transaction of the stream's own commits, see above
+    finally:
+        # Not once the connection went back (a late close): the pool's reset ended the
+        # transaction, and with it the cursor; the connection may be someone else's now.
+        # After a COMMIT psycopg knows a cursor WITHOUT HOLD is gone and sends nothing.
+        if conn._pooled is pooled:
+            cur.close()
 
 
 def _pg_copy(conn: Connection, v: Variant, chunks: Iterator[Chunk]) -> int:

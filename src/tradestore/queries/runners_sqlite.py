@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -91,7 +91,9 @@ def _lite_lastid(
     return new_id if changed > 0 else None
 
 
-def _sqlite_iter(conn: Connection, v: Variant, args: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
+def _sqlite_iter(
+    conn: Connection, v: Variant, args: tuple[Any, ...], own: bool
+) -> Generator[dict[str, Any]]:
     cur = lite_execute(conn._live(), v, args)
     try:
         names: list[str] | None = None

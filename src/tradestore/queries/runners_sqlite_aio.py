@@ -7,7 +7,7 @@ happen there) and the event loop only awaits the result; :iter hops once per bat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 from tradestore.db.backends.sqlite_aio import Worker
@@ -48,8 +48,8 @@ RUNNERS: dict[Cardinality, AsyncRunner] = {
 
 
 async def stream(
-    conn: AsyncConnection, v: Variant, args: tuple[Any, ...]
-) -> AsyncIterator[dict[str, Any]]:
+    conn: AsyncConnection, v: Variant, args: tuple[Any, ...], own: bool
+) -> AsyncGenerator[dict[str, Any]]:
     """:iter: the statement and each batch of rows fetched on the connection's thread."""
     pooled = conn._live()
     worker = _worker(pooled)

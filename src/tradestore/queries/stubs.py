@@ -72,7 +72,8 @@ def signature(query: Query, pg_types: dict[str, int] | None, scalar_oid: int | N
     returns = {
         Cardinality.ONE: f"{row} | None",
         Cardinality.MANY: f"list[{row}]",
-        Cardinality.ITER: f"Iterator[{row}]",
+        # A generator, not just an iterator: `closing()` / `close()` stop it early.
+        Cardinality.ITER: f"Generator[{row}, None, None]",
         Cardinality.EXEC: "None",
         Cardinality.EXECROWS: "int",
         Cardinality.EXECLASTID: "int | None",
@@ -164,7 +165,8 @@ def _method(query: Query, sig: Signature, items_type: str | None = None) -> list
         (
             "def" if streams else "async def",
             "AsyncPool | AsyncConnection",
-            f"Async{sig.returns}" if streams else sig.returns,
+            # An async generator: `aclosing()` / `aclose()` stop it early.
+            f"Async{sig.returns.removesuffix(', None]')}]" if streams else sig.returns,
         ),
     )
     lines: list[str] = []
@@ -237,6 +239,11 @@ def generate(
         "",
         "import datetime",
         "from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence",
+        *(
+            ["from collections.abc import AsyncGenerator, Generator"]
+            if any(query.cardinality is Cardinality.ITER for query in queries)
+            else []
+        ),
         "from decimal import Decimal",
         "from typing import TYPE_CHECKING, Any, Protocol, overload"
         + (", TypedDict" if params_classes else ""),
