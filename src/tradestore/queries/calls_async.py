@@ -1,8 +1,8 @@
 """How a named query runs on one face: check a connection out (or join the caller's), run,
 give it back, time, log, count, and turn driver errors into the kit's.
 
-Written once for the async face (`AsyncCalls`); the sync `Calls` (``calls.py``) is generated
-from it. `Query` inherits both and picks by what it is called on (`tradestore.queries.query`).
+Written once for the async face; the sync twin (``calls.py``) is generated from it. `Query`
+inherits both faces' call paths and picks by what it is called on (`tradestore.queries.query`).
 """
 
 from __future__ import annotations
