@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tradestore.db.connect import connect
     from tradestore.db.connection import Connection
+    from tradestore.db.connection_async import AsyncConnection
     from tradestore.db.pool import Pool, PoolStats
+    from tradestore.db.pool_async import AsyncPool
     from tradestore.db.settings import Settings, load_settings
     from tradestore.db.url import DatabaseURL, parse_url
     from tradestore.errors import (
@@ -68,11 +70,15 @@ if TYPE_CHECKING:
     )
     from tradestore.trading.queries import load_queries
     from tradestore.trading.store import TradeStore
+    from tradestore.trading.store_async import AsyncTradeStore
 
 __version__ = "0.1.0"
 
 #: Where each public name lives.
 _HOME: dict[str, str] = {
+    "AsyncConnection": "tradestore.db.connection_async",
+    "AsyncPool": "tradestore.db.pool_async",
+    "AsyncTradeStore": "tradestore.trading.store_async",
     "AuditReport": "tradestore.trading.inputs",
     "BackupError": "tradestore.errors",
     "ColumnInfo": "tradestore.schema.introspect",
@@ -145,6 +151,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AsyncConnection",
+    "AsyncPool",
+    "AsyncTradeStore",
     "AuditReport",
     "BackupError",
     "ColumnInfo",
