@@ -154,11 +154,18 @@ def _drop_async_branches(text: str) -> str:
                     kept.append(line[body_indent - indent :] if line.strip() else line)
             assert node.end_lineno is not None
             start, end = node.lineno - 1, node.end_lineno
-            if not kept and (start == 0 or not lines[start - 1].strip()):
-                # A block dropped whole between blank lines takes the blank lines after it
-                # along, so the twin has no gap of twice the usual size.
-                while end < len(lines) and not lines[end].strip():
-                    end += 1
+            if not kept:
+                # A block dropped whole between blank lines takes the shorter run of them
+                # along, so the twin keeps the usual spacing rather than twice of it.
+                before = after = 0
+                while before < start and not lines[start - before - 1].strip():
+                    before += 1
+                while end + after < len(lines) and not lines[end + after].strip():
+                    after += 1
+                if after > before:
+                    start -= before
+                else:
+                    end += after
             edits.append((start, end, kept))
     for start, end, kept in sorted(edits, reverse=True):
         lines[start:end] = kept

@@ -56,6 +56,7 @@ from tradestore.trading.store_maintenance import StoreMaintenance
 from tradestore.trading.store_reads import RunRecordReads
 from tradestore.trading.store_writes import RunRecordWrites
 
+
 class TradeStore(RunRecordWrites, RunRecordReads, StoreMaintenance):
     """Bot run records (trades, equity, risk, iterations, audit reports) over one pool.
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tradestore.db.scope import DbScope
     from tradestore.trading.builtin_queries import BuiltinQueries
 
+
 class StoreMaintenance:
     """Mixed into `TradeStore`: everything here runs on the store's pool and scope."""
 
