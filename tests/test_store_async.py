@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import json
 import logging
 import shutil
@@ -39,9 +40,10 @@ T0 = dt.datetime(2026, 3, 2, 14, 30, tzinfo=dt.UTC)
 #: The longest the event loop may go without running the ticker. Generous: the loop also
 #: runs 100 tasks' own Python (validation, binding, row building) and shares 2 cores with
 #: other test runs; a blocking call on the loop holds it for the outside writer's whole hold.
-MAX_GAP_S = 0.15
-#: How long the outside writer keeps the write lock each time, and how long it lets go.
-HOLD_S, PAUSE_S = 0.3, 0.2
+MAX_GAP_S = 0.2
+#: How long the outside writer keeps the write lock each time, and how long it lets go: a
+#: call that waits for it on the loop stalls the loop for up to HOLD_S, twice MAX_GAP_S.
+HOLD_S, PAUSE_S = 0.4, 0.25
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -104,8 +106,13 @@ class Ticker:
 
 @contextlib.asynccontextmanager
 async def ticking() -> AsyncIterator[Ticker]:
+    """Tick meanwhile. The garbage collector is off while the ticker runs (as timeit does): a
+    full collection in the test process's big heap pauses every thread, loop or not."""
     ticker = Ticker()
     stop = asyncio.Event()
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
     task = asyncio.create_task(ticker._tick(stop))
     await asyncio.sleep(0)  # the ticker's first tick is armed before the work starts
     try:
@@ -113,14 +120,16 @@ async def ticking() -> AsyncIterator[Ticker]:
     finally:
         stop.set()
         await task
+        if collecting:
+            gc.enable()
 
 
 @contextlib.contextmanager
 def outside_writer(url: str) -> Iterator[threading.Event]:
     """Another client of the database (a thread with its own connection, as another process
     would) that takes the write lock on trade_history for HOLD_S, lets go for PAUSE_S, and
-    again, until the block ends: the store's writes must wait for it. Yields the event set
-    once it holds the lock the first time."""
+    again, until the block ends: the store's writes must wait for it. Yields an event it sets
+    each time it has just taken the lock (clear it, then wait for it: a hold begins)."""
     stop, holding = threading.Event(), threading.Event()
 
     def sqlite_hold() -> None:
@@ -565,11 +574,11 @@ def test_the_ticker_catches_a_blocking_call_on_the_loop(
 
     async def go() -> Ticker:
         async with open_store(sqlite_url) as store:
-            with outside_writer(sqlite_url):
+            with outside_writer(sqlite_url) as hold_begins:
                 async with ticking() as ticker:
-                    for _ in range(3):
-                        await store.log_trade(sig())
-                        await asyncio.sleep(HOLD_S)
+                    hold_begins.clear()
+                    assert await asyncio.to_thread(hold_begins.wait, 30)
+                    await store.log_trade(sig())  # waits out the hold, on the loop's thread
         return ticker
 
     ticker = run(go())
