@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///data/tradestore.db
 export DATABASE_URL
 
-.PHONY: venv demo test test-nightly lint typecheck format clean
+.PHONY: venv demo demo-async test test-nightly lint typecheck format clean
 .PHONY: migrate rollback migrations-status migration break-lock
 .PHONY: stubs check-sql generate
 .PHONY: bench
@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml
 
 demo: venv ## run the demo bot on the embedded SQLite default (or DATABASE_URL)
 	$(PY) -m tradestore.trading.demo
+
+demo-async: venv ## the same demo bot on the async store (asyncio), with its event loop watched
+	$(PY) -m tradestore.trading.demo_async
 
 test: venv ## run the test suite (PostgreSQL from TEST_DATABASE_URL or testcontainers)
 	$(BIN)/pytest $(PYTEST_ARGS)

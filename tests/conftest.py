@@ -13,18 +13,21 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import psycopg
 import pytest
 
 import hypothesis_profiles
+from faces import Bridge, SyncFace
 from netproxy import NetProxy
 from tradestore import Pool, load_queries, migrate
+from tradestore.db.pool_async import AsyncPool
 from tradestore.db.scope import DbScope
+from tradestore.db.scope_async import AsyncDbScope
 from tradestore.db.url import parse_url
 from tradestore.trading.models import Portfolio
-from tradestore.trading.repositories import Repositories, bind_all
+from tradestore.trading.repositories import Repositories, async_bind_all, bind_all
 
 REQUIRE_POSTGRES = os.environ.get("TRADESTORE_REQUIRE_POSTGRES") == "1"
 # Before any test module is imported: their hypothesis settings derive from this profile.
@@ -149,15 +152,34 @@ def db_url(request: pytest.FixtureRequest) -> str:
 # -- trading entities: a migrated database, its repositories and one funded portfolio ---------
 
 
+@pytest.fixture(params=["sync", "async"])
+def face(request: pytest.FixtureRequest) -> str:
+    """Runs the test once per face of the store: sync, then async through `faces.Bridge`."""
+    value: str = request.param
+    return value
+
+
 @pytest.fixture
-def scope(db_url: str) -> Iterator[DbScope]:
+def scope(db_url: str, face: str) -> Iterator[DbScope]:
+    """A migrated database's scope; on the async face an `AsyncDbScope` the test drives as
+    if it were sync (each test thread is a task: see `faces`)."""
     migrate(db_url)
-    with Pool(db_url, min_size=0, max_size=4) as pool:
-        yield DbScope(pool)
+    if face == "sync":
+        with Pool(db_url, min_size=0, max_size=4) as pool:
+            yield DbScope(pool)
+        return
+    with Bridge() as bridge:
+        apool = bridge.run(AsyncPool, db_url, min_size=0, max_size=4)
+        try:
+            yield cast(DbScope, SyncFace(AsyncDbScope(apool), bridge))
+        finally:
+            bridge.run(apool.close)
 
 
 @pytest.fixture
 def repos(scope: DbScope) -> Repositories:
+    if isinstance(scope, SyncFace):
+        return cast(Repositories, scope.wrap(async_bind_all(scope.target, load_queries())))
     return bind_all(scope, load_queries())
 
 

@@ -100,3 +100,36 @@ def test_ruff_leaves_the_twins_alone() -> None:
         str(t.relative_to(root)) for _, t in TWINS if f'"{t.relative_to(root)}"' not in pyproject
     ]
     assert not missing, f"add to [tool.ruff] extend-exclude in pyproject.toml: {missing}"
+
+
+def test_a_block_dropped_whole_keeps_the_spacing() -> None:
+    source = """import os
+
+if ASYNC:
+    import asyncio
+
+
+class AsyncPool:
+    # -- lifetime
+
+    if ASYNC:
+
+        async def open(self) -> None:
+            pass
+
+    async def close(self) -> None:
+        pass
+"""
+    body = TOOL_MODULE.convert(source, "x_async.py").split("\n", 2)[2]
+    assert (
+        body
+        == """import os
+
+
+class Pool:
+    # -- lifetime
+
+    def close(self) -> None:
+        pass
+"""
+    )

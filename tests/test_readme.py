@@ -52,7 +52,7 @@ _OUTPUT_INTRO = re.compile(r"^It prints[^\n]*:$", re.MULTILINE)
 WILDCARD = "..."
 #: Sections whose Python (examples and files) must pass `mypy --strict` as written. Issue 19
 #: extends this to every section.
-TYPE_CHECKED_SECTIONS = ("Calling queries", "Using the kit for your own tables")
+TYPE_CHECKED_SECTIONS = ("Calling queries", "Using the kit for your own tables", "The async face")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from faces import trade_store
 from tradestore import Pool, TradeStore, migrate
 from tradestore.errors import IntegrityViolation, QueryError, TradestoreError
 from tradestore.trading.inputs import AuditReport, ExecutionResult, IterationSummary, TradeSignal
@@ -34,16 +35,17 @@ def sig(symbol: str = "AAPL", at: dt.datetime = T0, **changes: Any) -> TradeSign
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[TradeStore]:
+def store(db_url: str, face: str) -> Iterator[TradeStore]:
+    """A store on a migrated database, per face (the async one through `faces.Bridge`)."""
     migrate(db_url)
-    with TradeStore(db_url, min_size=1, max_size=4, timeout=10) as s:
+    with trade_store(face, db_url, min_size=1, max_size=4, timeout=10) as s:
         yield s
 
 
 @pytest.fixture
-def bare_store(db_url: str) -> Iterator[TradeStore]:
+def bare_store(db_url: str, face: str) -> Iterator[TradeStore]:
     """A store on a database nobody migrated: every write fails for real (no such table)."""
-    with TradeStore(db_url, on_error="log", min_size=1, max_size=2, timeout=10) as s:
+    with trade_store(face, db_url, on_error="log", min_size=1, max_size=2, timeout=10) as s:
         yield s
 
 

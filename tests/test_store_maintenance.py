@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from faces import trade_store
 from tradestore import TradeSignal, TradeStore
 from tradestore.errors import NotFound
 
@@ -21,8 +22,9 @@ def later() -> dt.datetime:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[TradeStore]:
-    with TradeStore(db_url, migrate=True, min_size=0, max_size=2) as s:
+def store(db_url: str, face: str) -> Iterator[TradeStore]:
+    """A store that migrates its database on opening, per face."""
+    with trade_store(face, db_url, migrate=True, min_size=0, max_size=2) as s:
         yield s
 
 

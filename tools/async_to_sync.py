@@ -60,6 +60,21 @@ NAMES: dict[str, str] = {
     "_achecked_out": "_checked_out",
     "_arunners": "_runners",
     "_astreams": "_streams_of",
+    # the trading layer
+    "AsyncTradeStore": "TradeStore",
+    "AsyncRunRecordWrites": "RunRecordWrites",
+    "AsyncRunRecordReads": "RunRecordReads",
+    "AsyncStoreMaintenance": "StoreMaintenance",
+    "AsyncWrite": "Write",
+    "AsyncAuditTrail": "AuditTrail",
+    "AsyncRepository": "Repository",
+    "AsyncAccountRepository": "AccountRepository",
+    "AsyncPortfolioRepository": "PortfolioRepository",
+    "AsyncOrderRepository": "OrderRepository",
+    "AsyncTradeRepository": "TradeRepository",
+    "AsyncPositionRepository": "PositionRepository",
+    "AsyncRepositories": "Repositories",
+    "async_bind_all": "bind_all",
     # modules
     "pool_async": "pool",
     "connection_async": "connection",
@@ -69,6 +84,21 @@ NAMES: dict[str, str] = {
     "batch_postgres_async": "batch_postgres",
     "postgres_deadline_async": "postgres_deadline",
     "postgres_session_async": "postgres_session",
+    "introspect_async": "introspect",
+    "backup_aio": "backup",
+    "store_async": "store",
+    "store_writes_async": "store_writes",
+    "store_reads_async": "store_reads",
+    "store_maintenance_async": "store_maintenance",
+    "audit_async": "audit",
+    "retention_async": "retention",
+    "_repository_async": "_repository",
+    "accounts_async": "accounts",
+    "portfolios_async": "portfolios",
+    "orders_async": "orders",
+    "trades_async": "trades",
+    "positions_async": "positions",
+    "bundle_async": "bundle",
     # the standard library and psycopg
     "asynccontextmanager": "contextmanager",
     "aclosing": "closing",
@@ -124,7 +154,20 @@ def _drop_async_branches(text: str) -> str:
                 for line in lines[start : node.orelse[-1].end_lineno]:
                     kept.append(line[body_indent - indent :] if line.strip() else line)
             assert node.end_lineno is not None
-            edits.append((node.lineno - 1, node.end_lineno, kept))
+            start, end = node.lineno - 1, node.end_lineno
+            if not kept:
+                # A block dropped whole between blank lines takes the shorter run of them
+                # along, so the twin keeps the usual spacing rather than twice of it.
+                before = after = 0
+                while before < start and not lines[start - before - 1].strip():
+                    before += 1
+                while end + after < len(lines) and not lines[end + after].strip():
+                    after += 1
+                if after > before:
+                    start -= before
+                else:
+                    end += after
+            edits.append((start, end, kept))
     for start, end, kept in sorted(edits, reverse=True):
         lines[start:end] = kept
     return "".join(lines)

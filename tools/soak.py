@@ -204,7 +204,7 @@ def make_bots(store: tradestore.TradeStore, ledger: Ledger, count: int) -> list[
     bots = []
     for seed in range(count):
         with ledger.unit(), store.transaction():
-            bots.append(SimulatedBot(store, list(START_PRICES), seed))
+            bots.append(SimulatedBot.start(store, list(START_PRICES), seed))
     return bots
 
 

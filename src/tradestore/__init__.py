@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     )
     from tradestore.trading.queries import load_queries
     from tradestore.trading.store import TradeStore
+    from tradestore.trading.store_async import AsyncTradeStore
 
 __version__ = "0.1.0"
 
@@ -77,6 +78,7 @@ __version__ = "0.1.0"
 _HOME: dict[str, str] = {
     "AsyncConnection": "tradestore.db.connection_async",
     "AsyncPool": "tradestore.db.pool_async",
+    "AsyncTradeStore": "tradestore.trading.store_async",
     "AuditReport": "tradestore.trading.inputs",
     "BackupError": "tradestore.errors",
     "ColumnInfo": "tradestore.schema.introspect",
@@ -151,6 +153,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AsyncConnection",
     "AsyncPool",
+    "AsyncTradeStore",
     "AuditReport",
     "BackupError",
     "ColumnInfo",

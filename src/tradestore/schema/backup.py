@@ -21,7 +21,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,26 +82,44 @@ def create_backup(
     naming the database (redacted) and the file when the copy fails.
     """
     with _pool_of(pool) as source:
-        if path is None:
-            folder = Path(directory) if directory is not None else _default_directory()
-            target = folder / backup_name(source.dialect)
-        else:
-            target = Path(path)
-        partial = target.with_name(target.name + _PARTIAL)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial.unlink(missing_ok=True)
-            if source.dialect == "sqlite":
-                _sqlite_backup(source, partial)
-            else:
-                _pg_dump(source.url, partial)
-            partial.replace(target)
-        except OSError as exc:
-            _discard(partial)
-            raise BackupError(f"cannot write backup {target}: {exc}") from exc
-        except BaseException:
-            _discard(partial)
-            raise
+        target = backup_target(source.dialect, path, directory)
+        if source.dialect == "sqlite":
+            with source.connection() as conn:
+                return sqlite_backup(conn.raw, source.url, target)
+        return _written(target, lambda partial: _pg_dump(source.url, partial))
+
+
+def backup_target(dialect: str, path: str | Path | None, directory: str | Path | None) -> Path:
+    """The file a backup goes to: `path`, else a timestamped name in `directory` (default
+    DB_BACKUP_DIRECTORY)."""
+    if path is not None:
+        return Path(path)
+    folder = Path(directory) if directory is not None else _default_directory()
+    return folder / backup_name(dialect)
+
+
+def sqlite_backup(raw: sqlite3.Connection, url: DatabaseURL, target: Path) -> Path:
+    """Back up the SQLite database of connection `raw` (of `url`) to `target`; returns it.
+
+    Runs on the thread that owns `raw` (the async face calls it on its connection's worker).
+    """
+    return _written(target, lambda partial: _sqlite_copy(raw, url, partial))
+
+
+def _written(target: Path, copy: Callable[[Path], None]) -> Path:
+    """Write `target` by `copy`-ing into a temporary name, renamed once complete."""
+    partial = target.with_name(target.name + _PARTIAL)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        copy(partial)
+        partial.replace(target)
+    except OSError as exc:
+        _discard(partial)
+        raise BackupError(f"cannot write backup {target}: {exc}") from exc
+    except BaseException:
+        _discard(partial)
+        raise
     return target
 
 
@@ -111,28 +129,27 @@ def _discard(partial: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _sqlite_backup(pool: Pool, partial: Path) -> None:
+def _sqlite_copy(raw: sqlite3.Connection, url: DatabaseURL, partial: Path) -> None:
     try:
         dest = sqlite3.connect(partial, isolation_level=None)
     except sqlite3.Error as exc:
         raise BackupError(f"cannot create backup file {partial}: {exc}") from exc
     try:
-        with pool.connection() as conn:
-            # pages=-1: the whole database in one step, i.e. one read snapshot (consistent even
-            # while other connections write); a multi-step copy would restart on every write.
-            conn.raw.backup(dest, pages=-1)
+        # pages=-1: the whole database in one step, i.e. one read snapshot (consistent even
+        # while other connections write); a multi-step copy would restart on every write.
+        raw.backup(dest, pages=-1)
         # The copy inherits WAL mode; a backup is a single self-contained file.
         dest.execute("PRAGMA journal_mode = DELETE")
         install_functions(dest)  # views and checks may call the decimal functions
         verdict = dest.execute("PRAGMA quick_check").fetchone()[0]
     except sqlite3.Error as exc:
         raise BackupError(
-            f"backup of {pool.url.redacted} to {partial.with_suffix('')} failed: {exc}"
+            f"backup of {url.redacted} to {partial.with_suffix('')} failed: {exc}"
         ) from exc
     finally:
         dest.close()
     if verdict != "ok":
-        raise BackupError(f"backup of {pool.url.redacted} failed its quick_check: {verdict}")
+        raise BackupError(f"backup of {url.redacted} failed its quick_check: {verdict}")
 
 
 def _libpq_env(url: DatabaseURL) -> dict[str, str]:
@@ -233,14 +250,21 @@ def restore_backup(pool_or_url: Pool | str | DatabaseURL, path: str | Path) -> N
     ``?schema=`` URL only that schema's objects are restored (the dump must come from it);
     objects created after the dump are left alone.
     """
+    source_path = existing_backup(path)
+    with _pool_of(pool_or_url) as pool:
+        if pool.dialect == "sqlite":
+            with pool.connection() as conn:
+                sqlite_restore(conn.raw, pool.url, source_path)
+        else:
+            _pg_restore(pool.url, source_path)
+
+
+def existing_backup(path: str | Path) -> Path:
+    """`path` as a `Path`, or `BackupError` when no such file exists."""
     source_path = Path(path)
     if not source_path.is_file():
         raise BackupError(f"backup file {source_path} does not exist")
-    with _pool_of(pool_or_url) as pool:
-        if pool.dialect == "sqlite":
-            _sqlite_restore(pool, source_path)
-        else:
-            _pg_restore(pool.url, source_path)
+    return source_path
 
 
 def _pg_restore(url: DatabaseURL, source_path: Path) -> None:
@@ -269,7 +293,9 @@ def _pg_restore(url: DatabaseURL, source_path: Path) -> None:
     _run_client("pg_restore", args, url, f"restore {source_path} into")
 
 
-def _sqlite_restore(pool: Pool, source_path: Path) -> None:
+def sqlite_restore(raw: sqlite3.Connection, url: DatabaseURL, source_path: Path) -> None:
+    """Replace the content of the SQLite database of connection `raw` (of `url`) with the
+    backup at `source_path`; runs on the thread that owns `raw`."""
     try:
         source = sqlite3.connect(f"{source_path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -278,12 +304,9 @@ def _sqlite_restore(pool: Pool, source_path: Path) -> None:
         verdict = source.execute("PRAGMA quick_check").fetchone()[0]
         if verdict != "ok":
             raise BackupError(f"backup file {source_path} is damaged: {verdict}")
-        with pool.connection() as conn:
-            source.backup(conn.raw, pages=-1)
+        source.backup(raw, pages=-1)
     except sqlite3.Error as exc:
-        raise BackupError(
-            f"restore of {source_path} into {pool.url.redacted} failed: {exc}"
-        ) from exc
+        raise BackupError(f"restore of {source_path} into {url.redacted} failed: {exc}") from exc
     finally:
         with contextlib.suppress(sqlite3.Error):
             source.close()
@@ -292,8 +315,12 @@ def _sqlite_restore(pool: Pool, source_path: Path) -> None:
 __all__ = [
     "BACKUP_NAME",
     "backup_name",
+    "backup_target",
     "backup_time",
     "create_backup",
+    "existing_backup",
     "prune_backups",
     "restore_backup",
+    "sqlite_backup",
+    "sqlite_restore",
 ]

@@ -1,9 +1,13 @@
+# Generated from audit_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """The audit trail: append-only rows saying who changed what, from which value to which.
 
 Repositories write one row per create, update and delete inside the transaction of the change
 itself, so an entity change and its audit row commit together or not at all. Bots add their
 own events (a risk limit breached, a system event). Values are stored as JSON: Decimals as
 exact strings, datetimes as ISO strings (pydantic's JSON mode), so both backends agree.
+
+Written once for asyncio; the sync `AuditTrail` (``audit.py``) is generated from it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
 from tradestore.errors import QueryError
 from tradestore.queries.fields import refuse_nul
+from tradestore.trading.audit_base import json_values, require_aware
 from tradestore.trading.models import AuditLog, AuditSeverity, Order, Trade
 
 if TYPE_CHECKING:
@@ -25,26 +29,8 @@ if TYPE_CHECKING:
     from tradestore.trading.builtin_queries import BuiltinQueries
 
 
-def require_aware(value: dt.datetime, name: str) -> dt.datetime:
-    """`value` if it is timezone-aware; a naive time would mean different instants on the
-    two backends (PostgreSQL reads it in the session's zone, the SQLite adapter refuses it)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, not naive {value.isoformat()}")
-    return value
-
-
-def json_values(value: BaseModel | Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A row or mapping as a JSON-safe dict (Decimal -> str, datetime -> ISO str)."""
-    if value is None:
-        return None
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    jsonable: dict[str, Any] = to_jsonable_python(dict(value))
-    return jsonable
-
-
 class AuditTrail:
-    """Write and query audit rows; calls join the calling thread's open transaction."""
+    """Write and query audit rows; calls join the caller's open transaction."""
 
     def __init__(self, scope: DbScope, queries: BuiltinQueries) -> None:
         self._scope = scope

@@ -1,3 +1,5 @@
+# Generated from demo_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """The README's first command (`make demo`): a simulated trading bot on the kit, end to end.
 
 It migrates DATABASE_URL (default: the embedded SQLite file ``data/tradestore.db``), then runs
@@ -7,6 +9,10 @@ closed, equity snapshots, risk metrics, iteration logs, audit rows and one risk-
 Each iteration is one transaction. It ends by printing the trade history, a summary of the
 equity curve and the audit trail of one order. ``DATABASE_URL=postgresql://... make demo``
 runs the same bot on PostgreSQL.
+
+Written once for asyncio: ``make demo-async`` runs the same bot on the async store, and also
+reports the longest its event loop was ever kept from running; the sync bot of ``make demo``
+(``demo.py``) is generated from it.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 import tradestore
+from tradestore.db._acompat import ASYNC
 from tradestore.trading.inputs import AuditReport, ExecutionResult, IterationSummary, TradeSignal
-from tradestore.trading.models import Order, Position, TradeAction
+from tradestore.trading.models import Account, Order, Portfolio, Position, TradeAction
 from tradestore.trading.store import TradeStore
 
 CENT = Decimal("0.01")
@@ -47,22 +54,34 @@ class Book:
 
 
 class SimulatedBot:
-    """A deterministic momentum bot (seeded random walk) that persists through a TradeStore."""
+    """A deterministic momentum bot (seeded random walk) that persists through its store."""
 
-    def __init__(self, store: TradeStore, symbols: Sequence[str], seed: int) -> None:
+    def __init__(
+        self,
+        store: TradeStore,
+        symbols: Sequence[str],
+        seed: int,
+        account: Account,
+        portfolio: Portfolio,
+    ) -> None:
         self.store = store
         self.rng = random.Random(seed)
         self.prices = {s: START_PRICES.get(s, Decimal("100")) for s in symbols}
         self.history: dict[str, list[Decimal]] = {s: [] for s in symbols}
-        self.book = Book(cash=Decimal("100000"))
-        run = uuid.uuid4().hex[:8]
-        account = store.accounts.create(
-            name=f"demo-{run}", cash_balance=self.book.cash, user_id="demo"
-        )
+        self.book = Book(cash=portfolio.cash)
         self.account = account
-        self.portfolio = store.portfolios.create(
-            account_id=account.id, name=STRATEGY, cash=self.book.cash, user_id="demo"
+        self.portfolio = portfolio
+
+    @classmethod
+    def start(cls, store: TradeStore, symbols: Sequence[str], seed: int) -> SimulatedBot:
+        """A bot with a fresh account and portfolio of its own (a rerun never collides)."""
+        cash = Decimal("100000")
+        run = uuid.uuid4().hex[:8]
+        account = store.accounts.create(name=f"demo-{run}", cash_balance=cash, user_id="demo")
+        portfolio = store.portfolios.create(
+            account_id=account.id, name=STRATEGY, cash=cash, user_id="demo"
         )
+        return cls(store, symbols, seed, account, portfolio)
 
     # -- the market --------------------------------------------------------------------
 
@@ -160,7 +179,9 @@ class SimulatedBot:
         self.book.in_breach = breached
         return breached
 
-    def _buy(self, symbol: str, price: Decimal, confidence: Decimal, now: dt.datetime) -> None:
+    def _buy(
+        self, symbol: str, price: Decimal, confidence: Decimal, now: dt.datetime
+    ) -> None:
         budget = self.equity() * POSITION_SHARE
         quantity = (budget / price).quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
         orders = self.store.orders
@@ -197,7 +218,9 @@ class SimulatedBot:
         )
         self._log_signal(order, "BUY", price=price, confidence=confidence, now=now)
 
-    def _sell(self, symbol: str, price: Decimal, confidence: Decimal, now: dt.datetime) -> None:
+    def _sell(
+        self, symbol: str, price: Decimal, confidence: Decimal, now: dt.datetime
+    ) -> None:
         position = self.book.positions.pop(symbol)
         order = self.store.orders.submit(
             portfolio_id=self.portfolio.id,
@@ -212,7 +235,9 @@ class SimulatedBot:
         order, _ = self.store.orders.fill(
             order.id, quantity=position.quantity, price=price, executed_at=now
         )
-        self.store.positions.close(position.id, exit_price=price, exit_time=now, user_id="demo")
+        self.store.positions.close(
+            position.id, exit_price=price, exit_time=now, user_id="demo"
+        )
         self.book.cash = (self.book.cash + position.quantity * price).quantize(CENT)
         self._log_signal(order, "SELL", price=price, confidence=confidence, now=now)
 
@@ -347,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
     started = time.perf_counter()
     with TradeStore(settings.url, min_size=1, max_size=4) as store:
-        bot = SimulatedBot(store, args.symbols.split(","), args.seed)
+        bot = SimulatedBot.start(store, args.symbols.split(","), args.seed)
         start = _simulation_start(store, args.iterations)
         for number in range(1, args.iterations + 1):
             bot.iterate(number, start + dt.timedelta(minutes=number))
@@ -362,9 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_equity(store, since)
         _print_order_trail(store, bot.book.partially_filled_order)
         stats = store.pool.stats()
+        health = store.health_check()
         print(
             f"\npool: {stats.checkouts} checkouts, {stats.created} connections opened, "
-            f"health {store.health_check()['status']}"
+            f"health {health['status']}"
         )
     return 0
 

@@ -1,3 +1,5 @@
+# Generated from retention_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """Retention: purge old audit rows, and archive old rows of the time-keyed tables to a file.
 
 Both work in batches, each its own short transaction, so a bot writing at the same time
@@ -8,78 +10,39 @@ and fsyncs it, and only then deletes exactly those rows (by key). A crash betwee
 and the delete leaves the rows in both places, so a rerun may write them to the file again
 (at-least-once); it can never leave a row in neither. Only the tables of `ARCHIVABLE_TABLES`
 can be archived: each maps to its own fixed named queries, the table name never reaches SQL.
+
+Written once for asyncio; the sync twin (``retention.py``) is generated from it. On the
+async face the file is opened, written, fsynced and closed on a worker thread, never on the
+event loop; a cancelled archive deletes nothing it has not fsynced.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from tradestore.db._acompat import ASYNC
 from tradestore.errors import TradestoreError
-from tradestore.trading.audit import require_aware
-from tradestore.trading.models import (
-    AuditLog,
-    AuditReportRecord,
-    EquityPoint,
-    IterationLogRecord,
-    RiskMetricsRecord,
-    TradeHistoryRecord,
+from tradestore.trading.audit_base import require_aware
+from tradestore.trading.retention_base import (
+    ARCHIVABLE,
+    ARCHIVABLE_TABLES,
+    ArchivableTable,
+    ArchiveFile,
+    ArchiveFormat,
+    archivable,
+    check_batch_size,
 )
 
 if TYPE_CHECKING:
     from tradestore.db.scope import DbScope
     from tradestore.trading.builtin_queries import BuiltinQueries
 
-ArchiveFormat = Literal["jsonl", "csv"]
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class ArchivableTable:
-    """One table `archive` may move out: its time column, key, row model and queries."""
-
-    table: str
-    time_column: str
-    key: str
-    model: type[BaseModel]
-    count_query: str
-    batch_query: str
-    delete_query: str
-
-
-def _spec(table: str, time_column: str, key: str, model: type[BaseModel]) -> ArchivableTable:
-    return ArchivableTable(
-        table,
-        time_column,
-        key,
-        model,
-        f"retention_count_{table}",
-        f"retention_batch_{table}",
-        f"retention_delete_{table}",
-    )
-
-
-#: The whitelist: table name -> its fixed queries in sql/retention.sql.
-ARCHIVABLE: dict[str, ArchivableTable] = {
-    spec.table: spec
-    for spec in (
-        _spec("audit_logs", "occurred_at", "id", AuditLog),
-        _spec("trade_history", "signal_time", "correlation_id", TradeHistoryRecord),
-        _spec("equity_curve", "recorded_at", "id", EquityPoint),
-        _spec("risk_metrics", "recorded_at", "id", RiskMetricsRecord),
-        _spec("iteration_log", "started_at", "id", IterationLogRecord),
-        _spec("audit_report_log", "generated_at", "id", AuditReportRecord),
-    )
-}
-ARCHIVABLE_TABLES: tuple[str, ...] = tuple(ARCHIVABLE)
 
 
 def purge_audit_logs(
@@ -91,7 +54,7 @@ def purge_audit_logs(
 ) -> int:
     """Delete audit rows that occurred before `older_than`; returns how many were deleted."""
     require_aware(older_than, "older_than")
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
     total = 0
     while True:
         with scope.transaction() as conn:
@@ -120,15 +83,9 @@ def archive(
     only into an empty file). `progress(done, total)` is called once before the first batch
     and after every batch. Rows leave the table only after they are fsynced to the file.
     """
-    spec = ARCHIVABLE.get(table)
-    if spec is None:
-        raise ValueError(
-            f"table {table!r} cannot be archived (archivable: {', '.join(ARCHIVABLE_TABLES)})"
-        )
-    if fmt not in ("jsonl", "csv"):
-        raise ValueError(f"archive format must be 'jsonl' or 'csv', not {fmt!r}")
+    spec = archivable(table, fmt)
     require_aware(older_than, "older_than")
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
     count = getattr(queries, spec.count_query)
     fetch = getattr(queries, spec.batch_query)
     delete = getattr(queries, spec.delete_query)
@@ -136,15 +93,15 @@ def archive(
     done = 0
     if progress is not None:
         progress(done, total)
-    with Path(to).open("a", encoding="utf-8", newline="") as out:
-        write = _writer(out, fmt, list(spec.model.model_fields))
+    out = ArchiveFile(to, fmt, spec)
+    try:
         while True:
-            rows: Sequence[BaseModel] = fetch(scope.db(), older_than=older_than, limit=batch_size)
+            rows: Sequence[BaseModel] = fetch(
+                scope.db(), older_than=older_than, limit=batch_size
+            )
             if not rows:
                 return done
-            write(rows)
-            out.flush()
-            os.fsync(out.fileno())
+            out.append(rows)
             keys = [getattr(row, spec.key) for row in rows]
             with scope.transaction() as conn:
                 deleted = delete(conn, keys=keys)
@@ -157,50 +114,16 @@ def archive(
             done += len(rows)
             if progress is not None:
                 progress(done, max(total, done))
-
-
-def _writer(
-    out: IO[str], fmt: ArchiveFormat, fields: list[str]
-) -> Callable[[Sequence[BaseModel]], None]:
-    """A function appending rows to `out` as JSON Lines or CSV (JSON values as JSON text)."""
-    if fmt == "jsonl":
-
-        def write_jsonl(rows: Sequence[BaseModel]) -> None:
-            out.writelines(
-                json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n" for row in rows
-            )
-
-        return write_jsonl
-
-    table = csv.DictWriter(out, fieldnames=fields)
-    if out.tell() == 0:
-        table.writeheader()
-
-    def write_csv(rows: Sequence[BaseModel]) -> None:
-        table.writerows(
-            {k: _csv_cell(v) for k, v in row.model_dump(mode="json").items()} for row in rows
-        )
-
-    return write_csv
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _check_batch_size(batch_size: int) -> None:
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+    finally:
+        out.close()
 
 
 __all__ = [
     "ARCHIVABLE",
     "ARCHIVABLE_TABLES",
     "ArchivableTable",
+    "ArchiveFormat",
+    "Progress",
     "archive",
     "purge_audit_logs",
 ]

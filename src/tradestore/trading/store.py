@@ -1,9 +1,12 @@
+# Generated from store_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """`TradeStore`: what a trading bot imports to record and read back its runs.
 
 The store is a thin layer over the named queries in ``sql/trade_history.sql``,
 ``sql/equity.sql``, ``sql/risk_metrics.sql``, ``sql/iterations.sql`` and
-``sql/audit_reports.sql``: it validates the bot's input (`tradestore.trading.inputs`) before any SQL
-runs, binds the values, and returns typed rows (`tradestore.trading.models`). It never builds SQL.
+``sql/audit_reports.sql``: it validates the bot's input (`tradestore.trading.inputs`) before any
+SQL runs, binds the values, and returns typed rows (`tradestore.trading.models`). It never
+builds SQL.
 
 Failure policy (``on_error``):
 
@@ -19,8 +22,11 @@ Failure policy (``on_error``):
   (the transaction is already lost, so the whole block must fail and roll back).
 
 The class is put together from one module per job: construction, lifetime and health here;
-the run-record writes and the failure policy in `store_writes`; the reads in `store_reads`;
-retention, backups and introspection in `store_maintenance`.
+the run-record writes and the failure policy in `store_writes`; the reads in
+`store_reads`; retention, backups and introspection in `store_maintenance`; what
+needs no I/O in `store_base`.
+
+Written once for asyncio; the sync `TradeStore` (``store.py``) is generated from it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
 
+from tradestore.db._acompat import ASYNC
 from tradestore.db.connection import Connection
 from tradestore.db.pool import Pool
 from tradestore.db.scope import DbScope
@@ -37,18 +44,17 @@ from tradestore.db.url import DatabaseURL
 from tradestore.schema.introspect import list_tables
 from tradestore.schema.migrate import migrate as run_migrations
 from tradestore.trading.queries import load_queries
-from tradestore.trading.repositories import bind_all
-from tradestore.trading.store_maintenance import StoreMaintenance
-from tradestore.trading.store_reads import NO_LIMIT, RunRecordReads
-from tradestore.trading.store_writes import OnError, RunRecordWrites, ratio_return
-
-BOT_RUN_TABLES = (
-    "audit_report_log",
-    "equity_curve",
-    "iteration_log",
-    "risk_metrics",
-    "trade_history",
+from tradestore.trading.repositories.bundle import bind_all
+from tradestore.trading.store_base import (
+    BOT_RUN_TABLES,
+    NO_LIMIT,
+    OnError,
+    ratio_return,
+    schema_report,
 )
+from tradestore.trading.store_maintenance import StoreMaintenance
+from tradestore.trading.store_reads import RunRecordReads
+from tradestore.trading.store_writes import RunRecordWrites
 
 
 class TradeStore(RunRecordWrites, RunRecordReads, StoreMaintenance):
@@ -71,27 +77,25 @@ class TradeStore(RunRecordWrites, RunRecordReads, StoreMaintenance):
             raise ValueError(f"on_error must be 'raise' or 'log', got {on_error!r}")
         self.on_error: OnError = on_error
         self.settings: Settings | None = None
+        knobs: dict[str, Any] = {}
         if isinstance(db, Pool):
             if pool_knobs:
                 raise TypeError(
                     f"pool knobs ({', '.join(sorted(pool_knobs))}) apply only to a pool the "
                     "store opens, not to the Pool passed in"
                 )
-            if migrate:
-                run_migrations(db.url)
-            self.pool = db
-            self.owns_pool = False
+            url: str | DatabaseURL = db.url
         else:
-            knobs: dict[str, Any] = {}
             if db is None:
                 self.settings = load_settings()
                 db = self.settings.url
                 knobs = self.settings.pool_knobs()
             knobs.update(pool_knobs)
-            if migrate:
-                run_migrations(db)
-            self.pool = Pool(db, **knobs)
-            self.owns_pool = True
+            url = db
+        if migrate:
+            run_migrations(url)
+        self.owns_pool = not isinstance(db, Pool)
+        self.pool = db if isinstance(db, Pool) else Pool(url, **knobs)
         self.scope = DbScope(self.pool)
         self.queries = load_queries()
         # The trading entities and the audit trail share the store's scope, so their writes
@@ -115,7 +119,7 @@ class TradeStore(RunRecordWrites, RunRecordReads, StoreMaintenance):
     # -- lifetime ----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the pool if the store opened it; a Pool passed in stays open (its owner's)."""
+        """Close the pool if the store opened it; a pool passed in stays open (its owner's)."""
         if self.owns_pool:
             self.pool.close()
 
@@ -131,13 +135,15 @@ class TradeStore(RunRecordWrites, RunRecordReads, StoreMaintenance):
         self.close()
 
     def __repr__(self) -> str:
-        return f"TradeStore({self.pool.url.redacted!r}, on_error={self.on_error!r})"
+        return f"{type(self).__name__}({self.pool.url.redacted!r}, on_error={self.on_error!r})"
 
     def transaction(self) -> AbstractContextManager[Connection]:
-        """Run every store call of this thread inside one transaction: one commit, or none.
+        """Run every store call of this task inside one transaction: one commit, or none.
 
         Batching many writes in one commit is much faster than one commit each, and a block
-        that raises leaves nothing behind. Nested blocks are savepoints.
+        that raises leaves nothing behind. Nested blocks are savepoints. Only the caller's
+        own calls join (its task's; its thread's on the sync face): a task or thread it
+        starts inside the block runs outside the transaction.
         """
         return self.scope.transaction()
 
@@ -163,9 +169,8 @@ class TradeStore(RunRecordWrites, RunRecordReads, StoreMaintenance):
         except Exception as exc:  # noqa: BLE001  (reported, not raised)
             report["schema"] = {"ready": False, "missing_tables": None, "error": type(exc).__name__}
             return report
-        missing = [name for name in BOT_RUN_TABLES if name not in present]
-        report["schema"] = {"ready": not missing, "missing_tables": missing}
+        report["schema"] = schema_report(present)
         return report
 
 
-__all__ = ["BOT_RUN_TABLES", "NO_LIMIT", "OnError", "TradeStore", "ratio_return"]
+__all__ = ["BOT_RUN_TABLES", "NO_LIMIT", "TradeStore", "OnError", "ratio_return"]

@@ -1,9 +1,16 @@
-"""Housekeeping a `TradeStore` offers on its own database: retention, backups, introspection.
+# Generated from store_maintenance_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
+"""Housekeeping that `TradeStore` offers on its own database: retention, backups,
+introspection.
 
 Thin shells over `tradestore.trading.retention`, `tradestore.schema.backup` and
-`tradestore.schema.introspect`, so a bot can call ``store.create_backup()`` without wiring pools
-and settings itself. Defaults come from the environment (AUDIT_RETENTION_DAYS,
+`tradestore.schema.introspect`, so a bot can call ``store.create_backup()`` without
+wiring pools and settings itself. Defaults come from the environment (AUDIT_RETENTION_DAYS,
 DB_BACKUP_DIRECTORY, DB_BACKUP_RETENTION_DAYS).
+
+Written once for asyncio; the sync `StoreMaintenance` (``store_maintenance.py``) is generated
+from it. On the async face whatever blocks (reading the settings, backup files and client
+tools, archive files) runs on a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradestore.db._acompat import ASYNC
 from tradestore.db.settings import Settings, load_settings
 from tradestore.schema import backup, introspect
 from tradestore.trading import retention
@@ -46,7 +54,7 @@ class StoreMaintenance:
         """Delete audit rows older than `older_than` (default: AUDIT_RETENTION_DAYS ago), in
         short batches; returns how many were deleted."""
         if older_than is None:
-            days = self._settings().audit_retention_days
+            days = (self._settings()).audit_retention_days
             older_than = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         return retention.purge_audit_logs(
             self.scope, self.queries, older_than, batch_size=batch_size
@@ -87,7 +95,9 @@ class StoreMaintenance:
             return backup.create_backup(self.pool, path)
         settings = self._settings()
         written = backup.create_backup(self.pool, directory=settings.db_backup_directory)
-        backup.prune_backups(settings.db_backup_directory, settings.db_backup_retention_days)
+        backup.prune_backups(
+            settings.db_backup_directory, settings.db_backup_retention_days
+        )
         return written
 
     def restore_backup(self, path: str | Path) -> None:

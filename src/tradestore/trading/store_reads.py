@@ -1,7 +1,11 @@
+# Generated from store_reads_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """The run-record reads of `TradeStore`: every filter optional, newest first.
 
 Time windows are ``[start_date, end_date)`` and must be timezone-aware (a naive bound would
 mean different instants on PostgreSQL and SQLite); ``limit=None`` means all rows.
+
+Written once for asyncio; the sync `RunRecordReads` (``store_reads.py``) is generated from it.
 """
 
 from __future__ import annotations
@@ -17,34 +21,16 @@ from tradestore.trading.models import (
     RiskMetricsRecord,
     TradeHistoryRecord,
 )
+from tradestore.trading.store_base import NO_LIMIT, aware, limit_of
 
 if TYPE_CHECKING:
     from tradestore.db.scope import DbScope
     from tradestore.trading.builtin_queries import BuiltinQueries
 
-NO_LIMIT = 2**62
-"""What ``limit=None`` binds: SQLite refuses ``LIMIT NULL``, and no table holds this many rows."""
-
-
-def _aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
-    """A filter bound as-is must be aware: a naive one means different instants per backend."""
-    if value is None:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (got naive {value.isoformat()})")
-    return value.astimezone(dt.UTC)
-
-
-def _limit(limit: int | None) -> int:
-    if limit is None:
-        return NO_LIMIT
-    if limit < 0:
-        raise ValueError(f"limit must be >= 0 or None (got {limit})")
-    return limit
-
 
 class RunRecordReads:
-    """Mixed into `TradeStore`: trades, equity, risk, iterations and audit reports, read back."""
+    """Mixed into `TradeStore`: trades, equity, risk, iterations and audit reports, read
+    back."""
 
     scope: DbScope
     queries: BuiltinQueries
@@ -66,9 +52,9 @@ class RunRecordReads:
             self.scope.db(),
             symbol=symbol,
             executed=executed,
-            start_date=_aware(start_date, "start_date"),
-            end_date=_aware(end_date, "end_date"),
-            limit=_limit(limit),
+            start_date=aware(start_date, "start_date"),
+            end_date=aware(end_date, "end_date"),
+            limit=limit_of(limit),
         )
 
     def get_equity_curve(
@@ -80,9 +66,9 @@ class RunRecordReads:
         """Equity points, newest first; the window applies to ``recorded_at``."""
         return self.queries.equity_curve(
             self.scope.db(),
-            start_date=_aware(start_date, "start_date"),
-            end_date=_aware(end_date, "end_date"),
-            limit=_limit(limit),
+            start_date=aware(start_date, "start_date"),
+            end_date=aware(end_date, "end_date"),
+            limit=limit_of(limit),
         )
 
     def get_risk_metrics(
@@ -94,9 +80,9 @@ class RunRecordReads:
         """Risk snapshots, newest first; the window applies to ``recorded_at``."""
         return self.queries.risk_metrics(
             self.scope.db(),
-            start_date=_aware(start_date, "start_date"),
-            end_date=_aware(end_date, "end_date"),
-            limit=_limit(limit),
+            start_date=aware(start_date, "start_date"),
+            end_date=aware(end_date, "end_date"),
+            limit=limit_of(limit),
         )
 
     def get_iterations(
@@ -108,9 +94,9 @@ class RunRecordReads:
         """Iteration summaries, newest first; the window applies to ``started_at``."""
         return self.queries.iterations(
             self.scope.db(),
-            start_date=_aware(start_date, "start_date"),
-            end_date=_aware(end_date, "end_date"),
-            limit=_limit(limit),
+            start_date=aware(start_date, "start_date"),
+            end_date=aware(end_date, "end_date"),
+            limit=limit_of(limit),
         )
 
     def get_audit_reports(
@@ -124,9 +110,9 @@ class RunRecordReads:
         return self.queries.audit_reports(
             self.scope.db(),
             report_type=report_type,
-            start_date=_aware(start_date, "start_date"),
-            end_date=_aware(end_date, "end_date"),
-            limit=_limit(limit),
+            start_date=aware(start_date, "start_date"),
+            end_date=aware(end_date, "end_date"),
+            limit=limit_of(limit),
         )
 
 

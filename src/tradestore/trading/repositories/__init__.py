@@ -2,55 +2,38 @@
 
 Each takes ``(scope, queries)``; every write runs in ``scope.transaction()`` together with its
 audit row, and joins the caller's transaction when one is open. `bind_all` builds them all.
+Each has its async twin (`AsyncAccountRepository`, ..., `async_bind_all`) over an
+`AsyncDbScope`: the same methods, awaited.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from tradestore.trading.audit import AuditTrail
 from tradestore.trading.repositories.accounts import AccountRepository
+from tradestore.trading.repositories.accounts_async import AsyncAccountRepository
+from tradestore.trading.repositories.bundle import Repositories, bind_all
+from tradestore.trading.repositories.bundle_async import AsyncRepositories, async_bind_all
 from tradestore.trading.repositories.orders import OrderRepository
+from tradestore.trading.repositories.orders_async import AsyncOrderRepository
 from tradestore.trading.repositories.portfolios import PortfolioRepository
+from tradestore.trading.repositories.portfolios_async import AsyncPortfolioRepository
 from tradestore.trading.repositories.positions import PositionRepository
+from tradestore.trading.repositories.positions_async import AsyncPositionRepository
 from tradestore.trading.repositories.trades import TradeRepository
-
-if TYPE_CHECKING:
-    from tradestore.db.scope import DbScope
-    from tradestore.trading.builtin_queries import BuiltinQueries
-
-
-@dataclass(frozen=True)
-class Repositories:
-    """One of each repository plus the audit trail, sharing one scope."""
-
-    accounts: AccountRepository
-    portfolios: PortfolioRepository
-    orders: OrderRepository
-    trades: TradeRepository
-    positions: PositionRepository
-    audit: AuditTrail
-
-
-def bind_all(scope: DbScope, queries: BuiltinQueries) -> Repositories:
-    """Every repository and the audit trail on `scope` (e.g. for `TradeStore`)."""
-    return Repositories(
-        accounts=AccountRepository(scope, queries),
-        portfolios=PortfolioRepository(scope, queries),
-        orders=OrderRepository(scope, queries),
-        trades=TradeRepository(scope, queries),
-        positions=PositionRepository(scope, queries),
-        audit=AuditTrail(scope, queries),
-    )
-
+from tradestore.trading.repositories.trades_async import AsyncTradeRepository
 
 __all__ = [
     "AccountRepository",
+    "AsyncAccountRepository",
+    "AsyncOrderRepository",
+    "AsyncPortfolioRepository",
+    "AsyncPositionRepository",
+    "AsyncRepositories",
+    "AsyncTradeRepository",
     "OrderRepository",
     "PortfolioRepository",
     "PositionRepository",
     "Repositories",
     "TradeRepository",
+    "async_bind_all",
     "bind_all",
 ]

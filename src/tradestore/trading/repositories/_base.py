@@ -1,5 +1,6 @@
-"""What every repository shares: the scope, the queries, the audit trail, and the checks of
-optimistic locking.
+"""What every repository shares on both faces: the checks of optimistic locking and the
+helpers that turn rows into parameters. No I/O here (the scope, the queries and the audit
+trail are held by `Repository` / `AsyncRepository`, ``_repository_async.py``).
 
 Optimistic locking: each row carries `version`; a caller passes the version it read, the
 UPDATE/DELETE matches on it and bumps it. A write first re-reads the row in its transaction:
@@ -11,30 +12,21 @@ between that read and the UPDATE (PostgreSQL, READ COMMITTED), the UPDATE matche
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from tradestore.errors import NotFound, QueryError, StaleVersionError
 from tradestore.queries.fields import refuse_nul
-from tradestore.trading.audit import AuditTrail
-
-if TYPE_CHECKING:
-    from tradestore.db.scope import DbScope
-    from tradestore.trading.builtin_queries import BuiltinQueries
 
 R = TypeVar("R", bound=BaseModel)
 
 
-class Repository:
-    """Base of the entity repositories: holds the scope, the queries and the audit trail."""
+class EntityChecks:
+    """Base of the entity repositories: what a missing row, a stale version and a raced
+    write raise, named by `entity_type`."""
 
     entity_type: str = ""
-
-    def __init__(self, scope: DbScope, queries: BuiltinQueries) -> None:
-        self._scope = scope
-        self._q = queries
-        self._audit = AuditTrail(scope, queries)
 
     def _found(self, row: R | None, entity_id: int) -> R:
         if row is None:
@@ -91,4 +83,4 @@ def one(row: R | None, query: str) -> R:
     return row
 
 
-__all__ = ["Repository", "merged", "one", "params_of"]
+__all__ = ["EntityChecks", "merged", "one", "params_of"]

@@ -1,4 +1,9 @@
-"""Accounts: create, read, list, update and delete, each change with its audit row."""
+# Generated from accounts_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
+"""Accounts: create, read, list, update and delete, each change with its audit row.
+
+Written once for asyncio; the sync `AccountRepository` (``accounts.py``) is generated from it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from typing import Any
 from tradestore.queries.fields import refuse_nul
 from tradestore.trading.lifecycle import to_money
 from tradestore.trading.models import Account
-from tradestore.trading.repositories._base import Repository, merged, one, params_of
+from tradestore.trading.repositories._base import merged, one, params_of
+from tradestore.trading.repositories._repository import Repository
 
 #: Columns `update()` may change; id, timestamps and version belong to the store.
 ACCOUNT_FIELDS = (

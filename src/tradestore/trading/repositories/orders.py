@@ -1,3 +1,5 @@
+# Generated from orders_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """Orders and their lifecycle: submit, fill (partly or fully), cancel, reject, amend.
 
 Every step locks the order (PostgreSQL ``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` holds the
@@ -5,6 +7,8 @@ write lock already), checks the move against `tradestore.trading.lifecycle`, wri
 state with an optimistic-locking UPDATE, and appends its audit row; a fill also inserts its
 trade. All of it in one transaction, so an order never shows a fill without its trade or its
 audit row.
+
+Written once for asyncio; the sync `OrderRepository` (``orders.py``) is generated from it.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from typing import Any
 
 from tradestore.errors import IllegalTransition
 from tradestore.queries.fields import refuse_nul
-from tradestore.trading.audit import require_aware
+from tradestore.trading.audit_base import require_aware
 from tradestore.trading.lifecycle import OPEN_ORDER_STATUSES, apply_fill, check_transition, to_money
 from tradestore.trading.models import Order, OrderSide, OrderStatus, OrderType, Trade
-from tradestore.trading.repositories._base import Repository, merged, one, params_of
+from tradestore.trading.repositories._base import merged, one, params_of
+from tradestore.trading.repositories._repository import Repository
 
 Amount = Decimal | int | str | float
 
@@ -137,9 +142,8 @@ class OrderRepository(Repository):
         when = require_aware(executed_at, "executed_at") if executed_at else dt.datetime.now(dt.UTC)
         with self._scope.transaction() as conn:
             order = self._lock(order_id, version)
-            earlier = [
-                (t.quantity, t.price) for t in self._q.trades_of_order(conn, order_id=order_id)
-            ]
+            fills = self._q.trades_of_order(conn, order_id=order_id)
+            earlier = [(t.quantity, t.price) for t in fills]
             outcome = apply_fill(
                 order,
                 earlier,

@@ -1,4 +1,9 @@
-"""Portfolios: create, read, list, update and delete, each change with its audit row."""
+# Generated from portfolios_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
+"""Portfolios: create, read, list, update and delete, each change with its audit row.
+
+Written once for asyncio; the sync `PortfolioRepository` (``portfolios.py``) is generated from it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from typing import Any
 from tradestore.queries.fields import refuse_nul
 from tradestore.trading.lifecycle import to_money
 from tradestore.trading.models import Portfolio
-from tradestore.trading.repositories._base import Repository, merged, one, params_of
+from tradestore.trading.repositories._base import merged, one, params_of
+from tradestore.trading.repositories._repository import Repository
 
 #: Columns `update()` may change; a portfolio never moves to another account.
 PORTFOLIO_FIELDS = ("name", "base_currency", "cash", "total_value", "metrics", "metadata")
@@ -53,9 +59,13 @@ class PortfolioRepository(Repository):
 
     def get(self, portfolio_id: int) -> Portfolio:
         """One portfolio; NotFound if there is none with that id."""
-        return self._found(self._q.get_portfolio(self._scope.db(), id=portfolio_id), portfolio_id)
+        return self._found(
+            self._q.get_portfolio(self._scope.db(), id=portfolio_id), portfolio_id
+        )
 
-    def list(self, *, account_id: int | None = None, limit: int = 100) -> builtins.list[Portfolio]:
+    def list(
+        self, *, account_id: int | None = None, limit: int = 100
+    ) -> builtins.list[Portfolio]:
         """Portfolios in id order, optionally of one account."""
         return self._q.list_portfolios(self._scope.db(), account_id=account_id, limit=limit)
 
@@ -80,7 +90,9 @@ class PortfolioRepository(Repository):
             )
         return row
 
-    def delete(self, portfolio_id: int, *, version: int, user_id: str | None = None) -> Portfolio:
+    def delete(
+        self, portfolio_id: int, *, version: int, user_id: str | None = None
+    ) -> Portfolio:
         """Delete a portfolio read at `version` (one without orders or positions)."""
         with self._scope.transaction() as conn:
             current = self._found(self._q.get_portfolio(conn, id=portfolio_id), portfolio_id)

@@ -1,7 +1,11 @@
+# Generated from positions_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """Positions: open, mark to market (unrealized P&L), close (realized P&L), amend, delete.
 
 P&L is computed in Python with Decimal (`tradestore.trading.lifecycle.position_pnl`) and written
 with an optimistic-locking UPDATE together with the position's audit row, in one transaction.
+
+Written once for asyncio; the sync `PositionRepository` (``positions.py``) is generated from it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from typing import Any
 
 from tradestore.errors import IllegalTransition
 from tradestore.queries.fields import refuse_nul
-from tradestore.trading.audit import require_aware
+from tradestore.trading.audit_base import require_aware
 from tradestore.trading.lifecycle import position_pnl, to_money
 from tradestore.trading.models import Position, PositionSide, PositionStatus
-from tradestore.trading.repositories._base import Repository, merged, one, params_of
+from tradestore.trading.repositories._base import merged, one, params_of
+from tradestore.trading.repositories._repository import Repository
 
 Amount = Decimal | int | str | float
 
@@ -87,7 +92,9 @@ class PositionRepository(Repository):
 
     def get(self, position_id: int) -> Position:
         """One position; NotFound if there is none with that id."""
-        return self._found(self._q.get_position(self._scope.db(), id=position_id), position_id)
+        return self._found(
+            self._q.get_position(self._scope.db(), id=position_id), position_id
+        )
 
     def list(
         self,
@@ -198,7 +205,9 @@ class PositionRepository(Repository):
             )
         return row
 
-    def delete(self, position_id: int, *, version: int, user_id: str | None = None) -> Position:
+    def delete(
+        self, position_id: int, *, version: int, user_id: str | None = None
+    ) -> Position:
         """Delete a position read at `version` (e.g. one opened by mistake)."""
         with self._scope.transaction() as conn:
             self._lock(position_id, version)

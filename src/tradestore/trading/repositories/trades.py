@@ -1,14 +1,19 @@
+# Generated from trades_async.py by tools/async_to_sync.py: do not edit, edit the async
+# source and run `make generate` (a test fails while this file is stale).
 """Trades: read-only here. A trade is inserted only by `OrderRepository.fill`, in the fill's
-transaction, and never changed afterwards (a correction is a new trade)."""
+transaction, and never changed afterwards (a correction is a new trade).
+
+Written once for asyncio; the sync `TradeRepository` (``trades.py``) is generated from it.
+"""
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
 
-from tradestore.trading.audit import require_aware
+from tradestore.trading.audit_base import require_aware
 from tradestore.trading.models import Trade
-from tradestore.trading.repositories._base import Repository
+from tradestore.trading.repositories._repository import Repository
 
 
 class TradeRepository(Repository):
