@@ -75,7 +75,7 @@ stubs: venv ## regenerate the typed surface of sql/ (parameter types from a scra
 check-sql: venv ## every named query vs a freshly migrated scratch PostgreSQL schema and SQLite file
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(DATABASE_URL)}" $(BIN)/tradestore check-sql
 
-bench: venv ## tradestore vs raw drivers and peers (BENCH_ARGS=--quick for a one-minute run)
+bench: venv ## tradestore vs raw drivers and peers (BENCH_ARGS=--quick for a two-minute run)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 SOAK_SECONDS ?= 60

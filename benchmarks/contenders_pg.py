@@ -136,7 +136,7 @@ class PgContext:
             self.notes.append(note)
 
 
-def _is_trade(expected_id: int) -> Callable[[Any], None]:
+def is_trade(expected_id: int) -> Callable[[Any], None]:
     def check(result: Any) -> None:
         assert isinstance(result, BenchTrade), type(result)
         assert result.id == expected_id, result.id
@@ -144,7 +144,7 @@ def _is_trade(expected_id: int) -> Callable[[Any], None]:
     return check
 
 
-def _is_id(result: Any) -> None:
+def is_id(result: Any) -> None:
     assert isinstance(result, int), repr(result)
     assert result > 0
 
@@ -172,7 +172,7 @@ def w1(ctx: PgContext) -> Workload:
     get = ctx.q.get_trade
     kit, kit0, kit_none = ctx.kit_conn(), ctx.kit_conn(0), ctx.kit_conn(None)
     pool = ctx.pool()
-    check = _is_trade(pid)
+    check = is_trade(pid)
     contenders = [
         Contender("raw psycopg, tuple row", raw_tuple, lambda r: None, note="no model"),
         Contender("raw psycopg + validate_python", raw_model, check, baseline=True),
@@ -231,24 +231,22 @@ def w2(ctx: PgContext) -> Workload:
         Contender(
             "raw psycopg",
             lambda: raw.execute(INSERT_ONE, NEW_ARGS).fetchone()[0],
-            _is_id,
+            is_id,
             baseline=True,
         ),
         Contender(
             "raw psycopg prepare=True",
             lambda: prep.execute(INSERT_ONE, NEW_ARGS, prepare=True).fetchone()[0],
-            _is_id,
+            is_id,
         ),
-        Contender("tradestore (Connection)", lambda: ins(kit, **NEW_ROW), _is_id),
-        Contender("tradestore (Pool)", lambda: ins(pool, **NEW_ROW), _is_id),
+        Contender("tradestore (Connection)", lambda: ins(kit, **NEW_ROW), is_id),
+        Contender("tradestore (Pool)", lambda: ins(pool, **NEW_ROW), is_id),
     ]
     sql = named(INSERT_ONE, BULK_KEYS, "colon")
     queries = ctx.aiosql(f"-- name: insert_trade<!\n{sql}")
     if queries is not None:
         conn = ctx.raw()
-        contenders.append(
-            Contender("aiosql", lambda: queries.insert_trade(conn, **NEW_ROW), _is_id)
-        )
+        contenders.append(Contender("aiosql", lambda: queries.insert_trade(conn, **NEW_ROW), is_id))
     engine = ctx.sqlalchemy()
     if engine is not None:
         from sqlalchemy import text  # noqa: PLC0415
@@ -258,12 +256,12 @@ def w2(ctx: PgContext) -> Workload:
         ctx.closers.insert(0, sa.close)
         contenders.append(
             Contender(
-                "SQLAlchemy Core text()", lambda: sa.execute(stmt, NEW_ROW).scalar_one(), _is_id
+                "SQLAlchemy Core text()", lambda: sa.execute(stmt, NEW_ROW).scalar_one(), is_id
             )
         )
     session = ctx.sqlspec()
     if session is not None:
-        contenders.append(Contender("sqlspec", lambda: session.select_value(sql, NEW_ROW), _is_id))
+        contenders.append(Contender("sqlspec", lambda: session.select_value(sql, NEW_ROW), is_id))
     return Workload(
         "W2", "insert one, return id", "us", ctx.sizes.w2_number, ctx.sizes.rounds, contenders
     )

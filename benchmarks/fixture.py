@@ -32,7 +32,11 @@ EIGHT = Decimal("0.00000001")
 
 @dataclass(frozen=True)
 class Sizes:
-    """How big each workload is: FULL is the issue's spec, QUICK about a minute, TINY a smoke."""
+    """How big each workload is: FULL is the issue's spec, QUICK a few minutes, TINY a smoke.
+
+    Every timed workload gets at least 5 rounds outside TINY: its ratio is the median of the
+    per-round ratios, and fewer rounds make that median one noisy round.
+    """
 
     rows: int = 200_000
     # Many short samples, not a few long ones: on a shared machine the load from neighbours
@@ -47,6 +51,10 @@ class Sizes:
     per_thread: int = 1000
     pool_size: int = 4
     w5_rounds: int = 9
+    # A5 (async): this many tasks at once, `per_task` selects each, on `pool_size` connections.
+    tasks: int = 200
+    per_task: int = 50
+    a5_rounds: int = 9
     stream_rows: int = 1_000_000
     stream_small: int = 100_000
     w6_rounds: int = 2
@@ -63,15 +71,17 @@ QUICK = Sizes(
     w1_number=150,
     w2_number=60,
     w3_number=3,
-    w4_rounds=2,
-    w5_rounds=2,
+    w4_rounds=5,
+    w5_rounds=5,
+    a5_rounds=5,
+    per_task=20,
     per_thread=250,
     stream_rows=200_000,
     stream_small=20_000,
 )
 TINY = Sizes(
     rows=2000,
-    rounds=1,
+    rounds=2,  # two, so the smoke run rotates the order and takes per-round ratios
     w1_number=5,
     w2_number=5,
     w3_number=2,
@@ -81,6 +91,9 @@ TINY = Sizes(
     per_thread=5,
     pool_size=2,
     w5_rounds=1,
+    tasks=20,
+    per_task=3,
+    a5_rounds=2,
     stream_rows=3000,
     stream_small=300,
 )

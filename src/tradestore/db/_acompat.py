@@ -32,20 +32,49 @@ class Event(threading.Event):
         return self.wait(timeout)
 
 
-class AEvent(asyncio.Event):
+class AEvent:
     """A task's wait, bounded: True when set within `timeout` seconds.
 
-    Cancelling the waiting task raises `CancelledError` here, as any await does; the pool
-    catches it to leave its queue (and give back what it was handed meanwhile).
+    The pool's waiter: one task waits, `set` is called once, from the event loop's thread. So
+    one future and one timer do, not an `asyncio.Event` (a deque of waiters) inside
+    `asyncio.timeout()` (a Timeout object, rescheduled on entry and exit): 3 us less for each
+    checkout that waits (benchmarks A5, 200 tasks on 4 connections). Cancelling the waiting
+    task raises `CancelledError` here, as any await does; the pool catches it to leave its
+    queue (and give back what it was handed meanwhile).
     """
 
+    __slots__ = ("_flag", "_future")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._future: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        self._flag = True
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
     async def wait_timeout(self, timeout: float) -> bool:
+        if self._flag:
+            return True
+        loop = asyncio.get_running_loop()
+        future = self._future = loop.create_future()
+        timer = loop.call_later(timeout, _expire, future)
         try:
-            async with asyncio.timeout(timeout):
-                await self.wait()
-        except TimeoutError:
-            return self.is_set()
-        return True
+            await future
+        finally:
+            timer.cancel()
+            self._future = None
+        return self._flag
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def current_owner() -> object:
