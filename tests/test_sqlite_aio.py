@@ -11,6 +11,7 @@ nobody closed neither holds the interpreter open nor loses what it was given.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -148,6 +149,21 @@ def test_finish_runs_last_after_the_queue_and_ends_the_thread() -> None:
         thread.join(WAIT_S)
     assert not any(t.is_alive() for t in threads)
     assert order == ["first", "close"]
+
+
+def test_a_call_after_finish_fails_at_once_instead_of_waiting_for_ever() -> None:
+    """A late call (an abandoned :iter's close, run by asyncio after the pool closed the
+    connection) must fail, not queue behind the end of the thread, where nothing runs it:
+    before, `asyncio.run` hung at shutdown waiting for it."""
+    worker = Worker("t-late")
+    worker.finish(lambda: None)
+
+    async def main() -> None:
+        async with asyncio.timeout(WAIT_S):
+            await worker.run(lambda: 1)
+
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        asyncio.run(main())
 
 
 def test_a_worker_nobody_closed_lets_the_process_exit_after_its_work(tmp_path: Path) -> None:

@@ -50,7 +50,16 @@ class Worker:
     docstring), and the call still finishes on the thread before the next one starts.
     """
 
-    __slots__ = ("__weakref__", "_jobs", "_last", "_thread", "awaited", "raw", "tainted")
+    __slots__ = (
+        "__weakref__",
+        "_finished",
+        "_jobs",
+        "_last",
+        "_thread",
+        "awaited",
+        "raw",
+        "tainted",
+    )
 
     def __init__(self, name: str) -> None:
         self._jobs: SimpleQueue[Callable[[], object] | None] = SimpleQueue()
@@ -62,6 +71,9 @@ class Worker:
         self.awaited = 0
         # A cancelled task's call ran on (interrupted): the connection is not to be reused.
         self.tainted = False
+        # Set by `finish`: the thread ends after what is queued, so nothing more may be queued
+        # (it would never run, and its caller would wait for ever).
+        self._finished = False
         # A daemon, so a pool never closed cannot hold the interpreter open; what was queued
         # still runs at exit (`_drain_at_exit`), as an executor's workers did.
         self._thread = threading.Thread(target=_serve, args=(self._jobs,), name=name, daemon=True)
@@ -69,6 +81,8 @@ class Worker:
         _LIVE.add(self)
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
+        if self._finished:  # e.g. an abandoned stream's late close, after the pool closed it
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         job = _Job(loop, future, call, args)
@@ -90,6 +104,7 @@ class Worker:
 
     def finish(self, last: Callable[[], object]) -> None:
         """Run `last` after whatever is queued, then let the thread end (never waits)."""
+        self._finished = True
         self._jobs.put(functools.partial(_quietly, last))
         self._jobs.put(None)
         _LIVE.discard(self)
